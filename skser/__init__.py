@@ -1,0 +1,20 @@
+"""skser: noise-robust and cross-corpus speech emotion recognition for scikit-learn.
+
+The method is EDRL-MEA: :class:`EDRLTransformer` learns emotion-specific (intra-class) and
+shared (inter-class) embeddings of utterance-level speech features, and
+:class:`MEATransformer` aligns them with the original features by a closed-form multiblock
+PLS. Both chain with any scikit-learn classifier::
+
+    Pipeline([("edrl", EDRLTransformer()), ("mea", MEATransformer()), ("svc", SVC())])
+
+Subpackages: :mod:`skser.features` (acoustic features), :mod:`skser.datasets` (corpus loaders
+and a synthetic speech corpus), :mod:`skser.noise` (noise mixing at an SNR),
+:mod:`skser.model_selection` (cross-corpus evaluation), :mod:`skser.plotting`.
+"""
+
+from ._edrl import EDRLTransformer
+from ._mea import MEATransformer
+
+__version__ = "0.1.0"
+
+__all__ = ["EDRLTransformer", "MEATransformer", "__version__"]

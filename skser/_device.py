@@ -1,0 +1,35 @@
+"""Device and dtype resolution shared by the torch code paths.
+
+torch is imported lazily so that ``import skser`` and the numpy-only paths stay fast.
+"""
+
+from __future__ import annotations
+
+DEVICES = ("cpu", "cuda", "auto")
+DTYPES = ("float32", "float64")
+
+
+def resolve_device(device: str):
+    """Map ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) and ``"auto"`` to a ``torch.device``.
+
+    Asking for CUDA on a machine without it is an error rather than a silent fall-back to the
+    CPU: a user who asked for the GPU wants to know that they are not getting it.
+    """
+    import torch
+
+    device = str(device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device={device!r} was requested but CUDA is not available on this machine "
+            f"(torch {torch.__version__}). Use device='cpu' or device='auto'."
+        )
+    return torch.device(device)
+
+
+def torch_dtype(dtype: str):
+    """The torch dtype named ``"float32"`` or ``"float64"``."""
+    import torch
+
+    return {"float32": torch.float32, "float64": torch.float64}[dtype]

@@ -1,0 +1,6 @@
+"""Placeholder: MEATransformer is being written."""
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class MEATransformer(TransformerMixin, BaseEstimator):
+    pass

@@ -1,0 +1,35 @@
+"""scikit-learn's estimator checks for every public estimator, found by discovery."""
+
+from __future__ import annotations
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skser.utils import all_estimators
+
+# Constructor arguments that keep the checks fast without changing what is checked
+# (e.g. fewer training epochs for the torch model).
+CHECK_PARAMS = {
+    "EDRLTransformer": {"max_epochs": 5, "random_state": 0},
+}
+
+# Checks that cannot pass for a reason inherent to the estimator, with that reason.
+EXPECTED_FAILED = {}
+
+
+def _instances():
+    for name, cls in all_estimators():
+        yield cls(**CHECK_PARAMS.get(name, {}))
+
+
+def _expected_failed(estimator):
+    return EXPECTED_FAILED.get(type(estimator).__name__, {})
+
+
+def test_discovery_finds_the_estimators():
+    names = dict(all_estimators())
+    assert {"EDRLTransformer", "MEATransformer"} <= set(names)
+
+
+@parametrize_with_checks(list(_instances()), expected_failed_checks=_expected_failed)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
