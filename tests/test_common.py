@@ -9,6 +9,7 @@ from skser.utils import all_estimators
 # Constructor arguments that keep the checks fast without changing what is checked
 # (e.g. fewer training epochs for the torch model).
 CHECK_PARAMS = {
+    "MEATransformer": {"n_components": 1},
     "EDRLTransformer": {"max_epochs": 5, "random_state": 0},
 }
 
