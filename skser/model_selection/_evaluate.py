@@ -1,0 +1,432 @@
+"""The cross-corpus and noise-robustness evaluation table."""
+
+from __future__ import annotations
+
+import numbers
+import time
+import traceback
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples
+
+from ..metrics import get_scorers
+
+CLEAN = "clean"
+COLUMNS = ["train", "test", "condition", "metric", "value", "n"]
+
+
+class FitFailedWarning(RuntimeWarning):
+    """Some fits or scores of :func:`cross_corpus_evaluate` failed and got ``error_score``."""
+
+
+def _shape(a):
+    shape = getattr(a, "shape", None)
+    if shape is None:
+        a = np.asarray(a)
+        shape = a.shape
+    return tuple(shape)
+
+
+def _check_inputs(X, y, corpus, conditions, groups):
+    n = _num_samples(X)
+    if len(_shape(X)) != 2:
+        raise ValueError(f"X must be 2-D (rows x features), got shape {_shape(X)}.")
+    if n == 0:
+        raise ValueError("X has no rows.")
+    y = np.asarray(y)
+    corpus = np.asarray(corpus)
+    for name, a in (("y", y), ("corpus", corpus)):
+        if a.ndim != 1 or a.shape[0] != n:
+            raise ValueError(
+                f"{name} must hold one value per row of X ({n} rows), got shape {a.shape}."
+            )
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.ndim != 1 or groups.shape[0] != n:
+            raise ValueError(
+                f"groups (speakers) must hold one label per row of X ({n} rows), got shape "
+                f"{groups.shape}."
+            )
+    if conditions is None:
+        conditions = {}
+    if not isinstance(conditions, Mapping):
+        raise TypeError(
+            "conditions must be a dict {name: feature matrix over the same rows as X}, got "
+            f"{type(conditions).__name__}."
+        )
+    for name, Xc in conditions.items():
+        if not isinstance(name, str):
+            raise TypeError(f"condition names must be str, got {name!r}.")
+        if name == CLEAN:
+            raise ValueError(
+                f"The condition name {CLEAN!r} is reserved for X itself; rename that condition."
+            )
+        if _shape(Xc) != _shape(X):
+            raise ValueError(
+                f"condition {name!r} has shape {_shape(Xc)}, X has shape {_shape(X)}; each "
+                "condition must hold the same rows and features as X (e.g. the features of the "
+                "same utterances mixed with noise)."
+            )
+    return y, corpus, dict(conditions), groups
+
+
+def _within_folds(y, groups, rows, n_splits, corpus_name):
+    """Speaker-independent (when groups are given) stratified folds over ``rows``."""
+    y_c = y[rows]
+    if groups is not None:
+        n_speakers = len(np.unique(groups[rows]))
+        if n_speakers < n_splits:
+            raise ValueError(
+                f"corpus {corpus_name!r} has {n_speakers} speakers (groups) but n_splits="
+                f"{n_splits} speaker-independent folds need at least {n_splits}; lower n_splits "
+                "or pass n_splits=None to skip within-corpus evaluation."
+            )
+        cv = StratifiedGroupKFold(n_splits=n_splits)
+        splits = cv.split(np.zeros((len(rows), 1)), y_c, groups[rows])
+    else:
+        largest = np.unique(y_c, return_counts=True)[1].max()
+        if largest < n_splits:
+            raise ValueError(
+                f"corpus {corpus_name!r}: its most frequent emotion has {largest} rows, fewer "
+                f"than n_splits={n_splits}; lower n_splits or pass n_splits=None."
+            )
+        with warnings.catch_warnings():
+            # Rare classes are expected in small corpora; the folds stay valid.
+            warnings.filterwarnings(
+                "ignore", message="The least populated class", category=UserWarning
+            )
+            splits = list(StratifiedKFold(n_splits=n_splits).split(np.zeros((len(rows), 1)), y_c))
+    return [(rows[tr], rows[te]) for tr, te in splits]
+
+
+def _score_all(estimator, scorer, metric_names, X_sets, y_test, error_score):
+    """Score one fitted estimator on the clean and conditioned versions of one test set."""
+    out, errors = {}, []
+    for condition, X_test in X_sets.items():
+        try:
+            scores = scorer(estimator, X_test, y_test)
+            for metric in metric_names:
+                value = scores[metric]
+                if isinstance(value, str):  # check_scoring(raise_exc=False) reports errors
+                    raise RuntimeError(value)
+                out[condition, metric] = float(value)
+        except Exception as exc:
+            if isinstance(error_score, str):
+                raise
+            errors.append(f"scoring under {condition!r}: {type(exc).__name__}: {exc}")
+            for metric in metric_names:
+                out.setdefault((condition, metric), error_score)
+    return out, errors
+
+
+def _mean_keep_nan(values):
+    """Mean over folds; one failed fold (NaN) makes the mean NaN rather than hiding it."""
+    return float(np.mean(values.to_numpy(dtype=float)))
+
+
+def _fit_and_score(
+    estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label
+):
+    """Fit a clone on the clean training rows; score it on every test part and condition.
+
+    ``tests`` is a list of ``(test corpus, test row indices)``. Returns a list of records
+    ``(test corpus, condition, metric, value, n)`` and a list of error messages.
+    """
+    start = time.perf_counter()
+    scorer = check_scoring(estimator, scoring=scorers, raise_exc=True)
+    metric_names = list(scorers)
+    condition_names = [CLEAN, *conditions]
+    records, errors = [], []
+    # Only the training rows of the clean features are ever given to fit.
+    X_train = _safe_indexing(X, train_idx)
+    y_train = y[train_idx]
+    try:
+        fitted = clone(estimator).fit(X_train, y_train)
+    except Exception as exc:
+        if isinstance(error_score, str):
+            raise
+        fitted = None
+        errors.append(f"{label}: fit failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    for test_name, test_idx in tests:
+        if fitted is None:
+            values = {(c, m): error_score for c in condition_names for m in metric_names}
+        else:
+            X_sets = {CLEAN: _safe_indexing(X, test_idx)}
+            for name, Xc in conditions.items():
+                X_sets[name] = _safe_indexing(Xc, test_idx)
+            values, errs = _score_all(
+                fitted, scorer, metric_names, X_sets, y[test_idx], error_score
+            )
+            errors.extend(f"{label}, test {test_name!r}: {e}" for e in errs)
+        for condition in condition_names:
+            for metric in metric_names:
+                records.append(
+                    (test_name, condition, metric, values[condition, metric], len(test_idx))
+                )
+    if verbose > 0:
+        clean = [v for t, c, m, v, _ in records if c == CLEAN and m == metric_names[0]]
+        mean = np.nanmean(clean) if clean and not np.all(np.isnan(clean)) else np.nan
+        print(
+            f"[cross_corpus_evaluate] {label}: clean {metric_names[0]}={mean:.3f} "
+            f"({time.perf_counter() - start:.1f}s)",
+            flush=True,
+        )
+    return records, errors
+
+
+def cross_corpus_evaluate(
+    estimator,
+    X,
+    y,
+    corpus,
+    *,
+    conditions=None,
+    groups=None,
+    scoring=("uar",),
+    n_splits=5,
+    train_corpora=None,
+    error_score=np.nan,
+    n_jobs=None,
+    verbose=0,
+):
+    """Evaluate an estimator within and across corpora, on clean and degraded features.
+
+    For each training corpus, a clone of ``estimator`` is fitted on that corpus's **clean**
+    rows (``X``) only and scored on every other corpus, on its clean features and on each named
+    condition (e.g. the same utterances mixed with babble noise at 0 dB). Within the training
+    corpus itself, speaker-independent folds are used: ``StratifiedGroupKFold`` over ``groups``
+    (speakers) when given, ``StratifiedKFold`` otherwise; clones are fitted on the clean
+    training folds and scored on the held-out fold, clean and under each condition.
+
+    Nothing about a test row reaches ``fit``: not its label, not its clean features, not its
+    condition features. The conditioned matrices are only ever used for scoring.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        An unfitted classifier or pipeline; it is cloned for every fit.
+    X : array-like of shape (n_samples, n_features)
+        Clean features of all corpora (numpy array or pandas DataFrame).
+    y : array-like of shape (n_samples,)
+        Emotion labels.
+    corpus : array-like of shape (n_samples,)
+        Corpus label of each row.
+    conditions : dict of str -> array-like of shape (n_samples, n_features), default=None
+        Degraded versions of ``X`` over the same rows and features, e.g.
+        ``{"babble 0 dB": X_babble0, "babble 10 dB": X_babble10}``. Names that end in
+        ``"<number> dB"`` are understood by :func:`skser.plotting.plot_uar_vs_snr`. The name
+        ``"clean"`` is reserved for ``X``.
+    groups : array-like of shape (n_samples,), default=None
+        Speaker of each row, for speaker-independent within-corpus folds.
+    scoring : str, callable, list of str or dict, default=("uar",)
+        Metrics, as accepted by :func:`skser.metrics.get_scorers`: ``"uar"``, ``"wa"``,
+        ``"macro_f1"`` or any scikit-learn scorer name.
+    n_splits : int or None, default=5
+        Number of within-corpus folds. ``None`` skips the within-corpus evaluation.
+    train_corpora : list of str, default=None
+        Corpora to train on; ``None`` trains on each corpus in turn. The others are test-only.
+    error_score : "raise" or float, default=np.nan
+        Value recorded when a fit or a score fails. With a number, the failure is reported in
+        a :class:`FitFailedWarning` after all other fits have finished, and their results are
+        kept. ``"raise"`` re-raises the first error.
+    n_jobs : int, default=None
+        Number of parallel jobs over (training corpus, fold); ``None`` means 1 (see
+        :class:`joblib.Parallel`).
+    verbose : int, default=0
+        ``> 0`` prints one line per fit (training corpus or fold, clean score, time);
+        ``> 1`` also shows joblib's progress.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per (train, test, condition, metric), with columns
+
+        - ``train``: training corpus;
+        - ``test``: test corpus (equal to ``train`` for the within-corpus folds);
+        - ``condition``: ``"clean"`` or a key of ``conditions``;
+        - ``metric``: metric name, e.g. ``"uar"``;
+        - ``value``: the score; for within-corpus rows, the mean over the folds (NaN when a
+          fold failed with ``error_score=np.nan``);
+        - ``n``: number of test rows (for within-corpus rows, all rows of the corpus, each
+          scored once in its held-out fold).
+
+        Rows are ordered by training corpus, then the training corpus itself, then the other
+        corpora, then ``"clean"`` and the conditions in the order given, then the metrics.
+
+    See Also
+    --------
+    summarise : Pivot the table to one wide table per metric.
+    LeaveOneCorpusOut : The splitter for ``GridSearchCV`` over several corpora.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skser.model_selection import cross_corpus_evaluate
+    >>> X, y = make_classification(n_samples=120, n_informative=4, n_classes=3, random_state=0)
+    >>> corpus = np.repeat(["a", "b"], 60)
+    >>> noisy = {"white 0 dB": X + np.random.default_rng(0).normal(size=X.shape)}
+    >>> table = cross_corpus_evaluate(LogisticRegression(), X, y, corpus, conditions=noisy,
+    ...                               n_splits=3)
+    >>> table.columns.tolist()
+    ['train', 'test', 'condition', 'metric', 'value', 'n']
+    >>> table[["train", "test", "condition", "n"]].head(4)
+      train test   condition   n
+    0     a    a       clean  60
+    1     a    a  white 0 dB  60
+    2     a    b       clean  60
+    3     a    b  white 0 dB  60
+    """
+    y, corpus, conditions, groups = _check_inputs(X, y, corpus, conditions, groups)
+    scorers = get_scorers(scoring)
+    if not (
+        isinstance(error_score, numbers.Number)
+        or (isinstance(error_score, str) and error_score == "raise")
+    ):
+        raise ValueError(f"error_score must be 'raise' or a number, got {error_score!r}.")
+    if n_splits is not None and (
+        not isinstance(n_splits, numbers.Integral) or isinstance(n_splits, bool) or n_splits < 2
+    ):
+        raise ValueError(f"n_splits must be an integer >= 2 or None, got {n_splits!r}.")
+
+    all_corpora = np.asarray(pd.unique(corpus)).tolist()
+    if train_corpora is None:
+        train_list = all_corpora
+    else:
+        train_list = [train_corpora] if isinstance(train_corpora, str) else list(train_corpora)
+        missing = [c for c in train_list if c not in all_corpora]
+        if missing:
+            raise ValueError(
+                f"train_corpora {missing} are not in corpus; corpora present: {all_corpora}."
+            )
+    rows_of = {c: np.flatnonzero(corpus == c) for c in all_corpora}
+
+    # One task per (training corpus, fold): the cross-corpus fit, then the within-corpus folds.
+    tasks = []
+    for c in train_list:
+        others = [(d, rows_of[d]) for d in all_corpora if d != c]
+        if others:
+            tasks.append((c, "cross", rows_of[c], others, f"train {c!r}"))
+        if n_splits is not None:
+            folds = _within_folds(y, groups, rows_of[c], n_splits, c)
+            for k, (tr, te) in enumerate(folds):
+                label = f"train {c!r} fold {k + 1}/{n_splits}"
+                tasks.append((c, "within", tr, [(c, te)], label))
+    if not tasks:
+        raise ValueError(
+            "Nothing to evaluate: a single corpus with n_splits=None has no test data."
+        )
+
+    parallel = Parallel(n_jobs=n_jobs, verbose=max(0, verbose - 1) * 10)
+    results = parallel(
+        delayed(_fit_and_score)(
+            estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label
+        )
+        for _, _, train_idx, tests, label in tasks
+    )
+
+    errors = [e for _, errs in results for e in errs]
+    if errors:
+        warnings.warn(
+            f"{len(errors)} fit(s) or score(s) of cross_corpus_evaluate failed; their value is "
+            f"error_score={error_score!r}. First failure:\n{errors[0]}",
+            FitFailedWarning,
+            stacklevel=2,
+        )
+
+    rows = []
+    for (c, kind, *_), (records, _) in zip(tasks, results):
+        for test_name, condition, metric, value, n in records:
+            rows.append((c, kind, test_name, condition, metric, value, n))
+    raw = pd.DataFrame(rows, columns=["train", "kind", "test", "condition", "metric", "value", "n"])
+    within = raw[raw["kind"] == "within"]
+    cross = raw[raw["kind"] == "cross"].drop(columns="kind")
+    keys = ["train", "test", "condition", "metric"]
+    if len(within):
+        within = (
+            within.groupby(keys, sort=False, dropna=False)
+            .agg(value=("value", _mean_keep_nan), n=("n", "sum"))
+            .reset_index()
+        )
+    else:
+        within = within.drop(columns="kind")
+    table = pd.concat([within, cross], ignore_index=True)
+
+    order = {
+        "train": {c: i for i, c in enumerate(train_list)},
+        "condition": {c: i for i, c in enumerate([CLEAN, *conditions])},
+        "metric": {m: i for i, m in enumerate(scorers)},
+    }
+    corpus_rank = {c: i for i, c in enumerate(all_corpora)}
+    sort_key = pd.DataFrame(
+        {
+            "train": table["train"].map(order["train"]),
+            "self": (table["test"] != table["train"]).astype(int),
+            "test": table["test"].map(corpus_rank),
+            "condition": table["condition"].map(order["condition"]),
+            "metric": table["metric"].map(order["metric"]),
+        }
+    )
+    table = table.loc[sort_key.sort_values(list(sort_key.columns), kind="stable").index]
+    table = table.reset_index(drop=True)[COLUMNS]
+    table["value"] = table["value"].astype(float)
+    table["n"] = table["n"].astype(int)
+    return table
+
+
+def summarise(table, *, metric="uar", index=None, columns="condition"):
+    """Pivot a :func:`cross_corpus_evaluate` table to a wide table of one metric.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table with columns ``train``, ``test``, ``condition``, ``metric``, ``value``
+        (several tables can be stacked with an extra ``pipeline`` column).
+    metric : str, default="uar"
+        Metric to show.
+    index : list of str, default=None
+        Row keys; by default ``["pipeline", "train", "test"]`` (``pipeline`` when present).
+    columns : str, default="condition"
+        Column key; its values keep their order of first appearance (``"clean"`` first).
+
+    Returns
+    -------
+    wide : pandas.DataFrame
+        The metric's values, one row per index key and one column per condition.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skser.model_selection import summarise
+    >>> table = pd.DataFrame({"train": ["a", "a"], "test": ["b", "b"],
+    ...                       "condition": ["clean", "white 0 dB"], "metric": ["uar", "uar"],
+    ...                       "value": [0.6, 0.4], "n": [10, 10]})
+    >>> summarise(table)
+    condition   clean  white 0 dB
+    train test
+    a     b       0.6         0.4
+    """
+    missing = {"metric", "value", columns} - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks the columns {sorted(missing)}; got {list(table.columns)}.")
+    if index is None:
+        index = [k for k in ("pipeline", "train", "test") if k in table.columns]
+    else:
+        index = [index] if isinstance(index, str) else list(index)
+    sub = table[table["metric"] == metric]
+    if sub.empty:
+        raise ValueError(
+            f"No rows with metric {metric!r}; metrics present: {list(pd.unique(table['metric']))}."
+        )
+    wide = sub.pivot_table(index=index, columns=columns, values="value", aggfunc="mean", sort=False)
+    wide = wide[[c for c in pd.unique(sub[columns]) if c in wide.columns]]
+    return wide

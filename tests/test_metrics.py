@@ -1,0 +1,140 @@
+"""UAR, WA and macro-F1 and their scorers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+
+from skser.metrics import (
+    SCORERS,
+    get_scorer,
+    get_scorer_names,
+    get_scorers,
+    macro_f1_score,
+    uar_score,
+    wa_score,
+)
+
+# 10 utterances: 4 angry, 2 happy, 4 sad.
+Y_TRUE = np.array(["ang"] * 4 + ["hap"] * 2 + ["sad"] * 4)
+Y_PRED = np.array(["ang", "ang", "ang", "sad", "hap", "ang", "sad", "sad", "sad", "sad"])
+
+
+def test_uar_by_hand():
+    # recalls: ang 3/4, hap 1/2, sad 4/4
+    assert uar_score(Y_TRUE, Y_PRED) == pytest.approx((3 / 4 + 1 / 2 + 1) / 3)
+
+
+def test_wa_by_hand():
+    assert wa_score(Y_TRUE, Y_PRED) == pytest.approx(8 / 10)
+
+
+def test_macro_f1_by_hand():
+    # ang: P 3/4 R 3/4; hap: P 1/1 R 1/2; sad: P 4/5 R 4/4
+    def f1(p, r):
+        return 2 * p * r / (p + r)
+
+    expected = (f1(3 / 4, 3 / 4) + f1(1.0, 1 / 2) + f1(4 / 5, 1.0)) / 3
+    assert macro_f1_score(Y_TRUE, Y_PRED) == pytest.approx(expected)
+
+
+def test_uar_majority_class_is_chance():
+    assert uar_score(Y_TRUE, ["ang"] * 10) == pytest.approx(1 / 3)
+    assert wa_score(Y_TRUE, ["ang"] * 10) == pytest.approx(0.4)
+
+
+def test_uar_ignores_emotions_absent_from_the_test_set():
+    # "neu" is predicted but has no true sample: it must not pull the average down.
+    y_pred = np.where(Y_PRED == "hap", "neu", Y_PRED)
+    assert uar_score(Y_TRUE, y_pred) == pytest.approx((3 / 4 + 0 + 1) / 3)
+    with pytest.warns(UserWarning, match="not in y_true"):
+        reference = balanced_accuracy_score(Y_TRUE, y_pred)
+    assert uar_score(Y_TRUE, y_pred) == pytest.approx(reference)
+    # listed labels without true samples are left out as well
+    assert uar_score(Y_TRUE, Y_PRED, labels=["ang", "sad", "neu"]) == pytest.approx(7 / 8)
+
+
+def test_uar_equals_balanced_accuracy(rng):
+    for _ in range(20):
+        y_true = rng.integers(0, 4, size=50)
+        y_pred = rng.integers(0, 4, size=50)
+        w = rng.uniform(0.1, 2.0, size=50)
+        assert uar_score(y_true, y_pred) == pytest.approx(balanced_accuracy_score(y_true, y_pred))
+        assert uar_score(y_true, y_pred, sample_weight=w) == pytest.approx(
+            balanced_accuracy_score(y_true, y_pred, sample_weight=w)
+        )
+
+
+def test_uar_empty_raises():
+    with pytest.raises(ValueError, match="empty"):
+        uar_score([], [])
+
+
+@pytest.fixture
+def data():
+    return make_classification(
+        n_samples=120,
+        n_features=8,
+        n_informative=4,
+        n_classes=3,
+        weights=[0.6, 0.3, 0.1],
+        random_state=0,
+    )
+
+
+def test_scorers_equal_the_metrics(data):
+    X, y = data
+    est = LogisticRegression().fit(X, y)
+    pred = est.predict(X)
+    assert SCORERS["uar"](est, X, y) == pytest.approx(uar_score(y, pred))
+    assert SCORERS["wa"](est, X, y) == pytest.approx(wa_score(y, pred))
+    assert SCORERS["macro_f1"](est, X, y) == pytest.approx(macro_f1_score(y, pred))
+    assert get_scorer("uar") is SCORERS["uar"]
+
+
+def test_scorers_in_grid_search(data):
+    X, y = data
+    cv = StratifiedKFold(3)
+    grid = GridSearchCV(
+        LogisticRegression(), {"C": [0.01, 1.0]}, scoring=SCORERS, refit="uar", cv=cv
+    ).fit(X, y)
+    reference = GridSearchCV(
+        LogisticRegression(), {"C": [0.01, 1.0]}, scoring="balanced_accuracy", cv=cv
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        grid.cv_results_["mean_test_uar"], reference.cv_results_["mean_test_score"]
+    )
+    assert grid.best_params_ == reference.best_params_
+    # a single scorer object also works as scoring=
+    single = GridSearchCV(LogisticRegression(), {"C": [1.0]}, scoring=get_scorer("wa"), cv=cv)
+    single.fit(X, y)
+    assert 0 < single.best_score_ <= 1
+
+
+def test_get_scorers_forms(data):
+    X, y = data
+    assert list(get_scorers("uar")) == ["uar"]
+    assert list(get_scorers(("uar", "accuracy"))) == ["uar", "accuracy"]
+    mine = get_scorers({"u": "uar", "bal": "balanced_accuracy"})
+    res = cross_validate(LogisticRegression(), X, y, scoring=mine, cv=3)
+    np.testing.assert_allclose(res["test_u"], res["test_bal"])
+    assert get_scorer_names() == ["macro_f1", "uar", "wa"]
+
+
+@pytest.mark.parametrize(
+    ("scoring", "error", "match"),
+    [
+        ("uarr", ValueError, "Unknown scoring 'uarr'"),
+        (3, TypeError, "got int"),
+        ([], ValueError, "empty"),
+        (["uar", "uar"], ValueError, "unique"),
+        ([len], TypeError, "names"),
+    ],
+)
+def test_bad_scoring(scoring, error, match):
+    with pytest.raises(error, match=match):
+        get_scorers(scoring)
