@@ -1,0 +1,22 @@
+"""Speech emotion corpora: loaders for real corpus layouts and a synthetic corpus.
+
+:func:`load_corpus` reads EmoDB, RAVDESS, CREMA-D, TESS, SAVEE, URDU, IEMOCAP, a generic
+folder-per-class layout or a CSV manifest into one table with harmonised emotion names;
+:func:`to_common_classes` maps those onto a common 4-class set; :func:`make_speech_corpus`
+synthesises emotional speech from several speakers and corpora for demos and tests.
+"""
+
+from ._labels import EMOTIONS, harmonize_label, harmonize_labels, to_common_classes
+from ._loaders import LAYOUTS, detect_layout, load_corpus
+from ._synth import make_speech_corpus
+
+__all__ = [
+    "EMOTIONS",
+    "LAYOUTS",
+    "detect_layout",
+    "harmonize_label",
+    "harmonize_labels",
+    "load_corpus",
+    "make_speech_corpus",
+    "to_common_classes",
+]
