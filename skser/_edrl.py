@@ -1,6 +1,452 @@
-"""Placeholder: EDRLTransformer is being written."""
-from sklearn.base import BaseEstimator, TransformerMixin
+"""EDRL: emotion-disentangled representation learning (intra-class and inter-class embeddings)."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    check_random_state,
+    validate_data,
+)
+
+from ._layout import BlockLayout, LayoutArray, prefixed_feature_names
+
+_MODULE_ATTRS = ("intra_encoder_", "inter_encoder_", "intra_decoder_", "inter_decoder_")
+
+
+def _seed_from(random_state) -> int:
+    """A 63-bit seed from ``random_state`` that leaves numpy's global random state alone.
+
+    ``None`` draws fresh entropy (not the global ``np.random`` stream, which a call to
+    ``check_random_state(None)`` would advance); an int or a ``RandomState`` instance is used
+    as scikit-learn does.
+    """
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**62))
+    rs = check_random_state(random_state)
+    return int(rs.randint(2**31 - 1)) * 2**31 + int(rs.randint(2**31 - 1))
+
+
+def _stratified_validation_split(codes, fraction, rng):
+    """Indices ``(train, validation)``: about ``fraction`` of every class held out.
+
+    A class gives at most ``count - 2`` samples to validation, so every class keeps two
+    training samples (an intra-class partner exists for each); classes with fewer than three
+    samples stay whole in training. When the proportional share rounds to zero overall, one
+    sample of the largest eligible class is held out.
+    """
+    n_classes = int(codes.max()) + 1
+    train, val = [], []
+    counts = np.bincount(codes, minlength=n_classes)
+    n_val = np.minimum(np.floor(fraction * counts + 0.5).astype(int), np.maximum(counts - 2, 0))
+    if n_val.sum() == 0 and counts.max() >= 3:
+        n_val[int(np.argmax(counts))] = 1
+    for k in range(n_classes):
+        idx = rng.permutation(np.flatnonzero(codes == k))
+        val.append(idx[: n_val[k]])
+        train.append(idx[n_val[k]:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
 class EDRLTransformer(TransformerMixin, BaseEstimator):
-    pass
+    """Emotion-disentangled representation learning (EDRL) of speech features.
+
+    Learns two embeddings of utterance-level speech features in parallel: an *intra-class*
+    embedding (what samples of the same emotion share: emotion-specific) and an *inter-class*
+    embedding (what is shared across emotions), by class-conditioned cross-reconstruction. The
+    output, ``[intra | inter | input]``, carries its block layout so that
+    :class:`MEATransformer` with ``blocks="auto"`` finds the blocks on its own.
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Width of each embedding (intra and inter).
+    hidden_layer_sizes : tuple of int, default=(128,)
+        Hidden layer widths of each encoder; each decoder mirrors them. ``()`` gives linear
+        encoders and decoders.
+    passthrough : bool, default=True
+        Append the input features (unchanged) as the ``input`` block, which
+        :class:`MEATransformer` uses as its response.
+    max_epochs : int, default=200
+        Maximum number of passes over the training set.
+    batch_size : int, default=256
+        Minibatch size (capped at the number of training samples).
+    learning_rate : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=1e-4
+        AdamW (decoupled) weight decay.
+    input_noise : float, default=0.1
+        Standard deviation of the Gaussian noise added to the standardised input during
+        training (denoising), in units of each feature's standard deviation.
+    early_stopping : bool, default=True
+        Hold out a stratified ``validation_fraction`` of the training set, stop when its loss
+        has not improved for ``n_iter_no_change`` epochs and restore the best weights.
+    validation_fraction : float, default=0.1
+        Share of each class held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        torch device to train on (``"cuda:1"`` etc. work too). ``"auto"`` picks CUDA when
+        available. Asking for CUDA where there is none raises a ``RuntimeError``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split, the shuffling, the noise and the
+        partner draws (all through local generators; the global numpy and torch random states
+        are never used or changed). The same int gives bit-identical output on the same
+        machine and torch build.
+    verbose : int, default=0
+        ``1`` prints losses and time per epoch; ``0`` prints nothing.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    block_sizes_ : dict
+        ``{"intra": n_components, "inter": n_components, "input": n_features_in_}`` (no
+        ``"input"`` when ``passthrough=False``): the layout of the output columns.
+    intra_encoder_, inter_encoder_ : torch.nn.Sequential
+        The trained encoders (on the CPU after unpickling; see Notes).
+    intra_decoder_, inter_decoder_ : torch.nn.Sequential
+        The trained decoders.
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Standardisation statistics of the training features (``scale_`` is 1 for constant
+        features).
+    history_ : list of dict
+        One dict per epoch with keys ``epoch``, ``train_intra``, ``train_inter``,
+        ``train_loss``, ``val_intra``, ``val_inter``, ``val_loss`` (``None`` without a
+        validation split) and ``time`` (seconds). Losses are mean squared errors in
+        standardised units; ``*_loss`` is the sum of both branches.
+    n_iter_ : int
+        Number of epochs run.
+    best_epoch_ : int
+        Epoch whose weights were kept (the last one without early stopping).
+    device_ : str
+        Device the fitted modules live on; ``transform`` runs there.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``, when ``X`` has string column names.
+
+    See Also
+    --------
+    MEATransformer : Multiblock PLS alignment of the EDRL blocks with the input.
+
+    Notes
+    -----
+    The paper (Tiwari, Chakraborty & Kopparapu, arXiv 2510.09072, 2025) does not publish
+    layers or losses. This implementation makes the following choices.
+
+    *Objective.* The features are standardised with the training mean and standard
+    deviation. Each training sample ``x`` of class ``c`` is corrupted with Gaussian noise of
+    standard deviation ``input_noise`` and encoded by both encoders. The intra decoder
+    reconstructs a partner drawn uniformly among the *other* training samples of class ``c``;
+    the inter decoder reconstructs a partner drawn uniformly among the training samples of
+    *other* classes. Loss: mean squared error of each branch (standardised units), summed
+    with equal weights, so one AdamW step trains both branches. Fresh partners and fresh
+    noise are drawn every epoch. The noise is added to the input rather than to the code so
+    that its scale (``input_noise`` standard deviations of each feature) does not depend on
+    the learnt code's scale. Its measured effect is small: on a synthetic 4-class,
+    40-feature task (1,500 training rows, three seeds) followed by MEA and an SVC,
+    ``input_noise`` of 0, 0.1 and 0.3 gave mean accuracies within 0.003 of each other on
+    clean, noise-corrupted and mean-shifted test sets; the default 0.1 is kept as a mild
+    regulariser.
+
+    *Groups.* With ``groups`` (speaker or corpus), intra partners come from another group of
+    the same class whenever the class occurs in more than one group; otherwise from the same
+    group (never the sample itself). Inter partners ignore groups.
+
+    *Partner sampling* is vectorised: the training samples are sorted once by (class,
+    group), so the candidates of every sample are one contiguous run of that order with at
+    most one run cut out; a whole epoch's partners are drawn with one uniform draw per
+    sample, on the training device.
+
+    *Networks.* Encoders ``n_features -> hidden_layer_sizes -> n_components`` with ReLU
+    between layers and a linear code; decoders mirror them with a linear output. ReLU was
+    chosen for speed: one forward and backward pass of both branches with the defaults
+    (batch 256, 88 features) took 1.6 ms with ReLU, 1.7 ms with SiLU, 1.8 ms with tanh and
+    2.0 ms with GELU on one CPU thread. The codes are linear so that MEA, which standardises
+    its blocks, sees them unclipped. Weights are initialised as torch's
+    ``nn.Linear`` does, from a local generator. Training runs in float32; ``transform`` runs
+    the encoders in float64 so that a row's embedding does not depend on the other rows
+    transformed with it, and returns float64.
+
+    *Single-sample classes.* A class with one training sample has no other same-class
+    sample: a ``UserWarning`` names the class and the sample is its own intra target (a plain
+    denoising autoencoder for it). Fewer than two classes is an error: inter-class partners
+    would not exist.
+
+    *Early stopping.* ``validation_fraction`` of every class with at least three samples is
+    held out (each class keeps two training samples). The validation loss uses no noise and
+    one fixed set of partners, drawn from the training samples once, so successive epochs
+    are compared on the same pairs. With no sample to hold out (tiny data) training runs
+    ``max_epochs`` epochs and ``val_*`` entries are ``None``.
+
+    *Output.* ``[intra | inter | input]`` in float64; the ``input`` block is ``X`` as given
+    (not standardised). For numpy output the array is a
+    :class:`~skser._layout.LayoutArray` carrying the layout; feature names are
+    ``intra__<i>``, ``inter__<i>`` and ``input__<name>``.
+
+    *Speed.* The training set lives on the device as one float32 tensor; each epoch draws
+    one permutation, the partners and the noise for all rows at once, and minibatches are
+    slices, so the per-batch Python work is the forward pass, the backward pass and one fused
+    AdamW step. The work is dominated by small matrix products, which gain little from many
+    threads: on a machine whose cores are busy with other work, torch's multi-threaded
+    kernels can slow down several-fold, and ``torch.set_num_threads(1)`` (set by the user;
+    the estimator never changes global torch settings) is then much faster.
+
+    *Devices and pickling.* ``transform`` runs on the device the fitted modules live on.
+    Pickling stores CPU copies of the modules (the fitted estimator itself is unchanged), so a
+    model fitted on a GPU unpickles and transforms on a CPU-only machine; an unpickled model
+    transforms on the CPU.
+
+    *Metadata routing.* ``fit`` accepts ``groups``; in a :class:`~sklearn.pipeline.Pipeline`
+    pass it as ``edrl__groups=...``. With ``sklearn.set_config(enable_metadata_routing=True)``
+    request it with ``EDRLTransformer().set_fit_request(groups=True)`` so that, e.g.,
+    :class:`~sklearn.model_selection.GridSearchCV` passes its ``groups`` to both the splitter
+    and EDRL.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skser import EDRLTransformer
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1, 2], 20)
+    >>> X = rng.normal(size=(60, 6)) + y[:, None]
+    >>> edrl = EDRLTransformer(n_components=4, max_epochs=3, random_state=0)
+    >>> Z = edrl.fit_transform(X, y)
+    >>> Z.shape
+    (60, 14)
+    >>> edrl.block_sizes_
+    {'intra': 4, 'inter': 4, 'input': 6}
+    >>> edrl.get_feature_names_out()[[0, 4, 8]]
+    array(['intra__0', 'inter__0', 'input__x0'], dtype=object)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "passthrough": ["boolean"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        hidden_layer_sizes=(128,),
+        passthrough=True,
+        max_epochs=200,
+        batch_size=256,
+        learning_rate=1e-3,
+        weight_decay=1e-4,
+        input_noise=0.1,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.passthrough = passthrough
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.input_noise = input_noise
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    # ----------------------------------------------------------------------------------------
+
+    def _hidden_sizes(self):
+        sizes = np.asarray(self.hidden_layer_sizes).ravel()
+        if sizes.size and (
+            not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1)
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, groups=None):
+        """Train the intra-class and inter-class encoders.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Utterance-level speech features.
+        y : array-like of shape (n_samples,)
+            Emotion labels (at least two classes).
+        groups : array-like of shape (n_samples,), default=None
+            Speaker or corpus of each sample; intra-class partners then come from another
+            group where the class has one.
+
+        Returns
+        -------
+        self : EDRLTransformer
+            The fitted transformer.
+        """
+        from ._device import resolve_device
+
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        check_classification_targets(y)
+        hidden = self._hidden_sizes()
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        codes = codes.astype(np.int64)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"EDRLTransformer needs at least two classes, got 1 class "
+                f"({self.classes_[0]!r}): inter-class partners would not exist."
+            )
+        group_codes = None
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.ndim != 1 or groups.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"groups must have one entry per sample: got shape {groups.shape}, "
+                    f"X has {X.shape[0]} samples."
+                )
+            group_codes = np.unique(groups, return_inverse=True)[1].astype(np.int64).ravel()
+        try:
+            device = resolve_device(self.device)
+        except RuntimeError as exc:
+            if "CUDA is not available" in str(exc):
+                raise
+            raise ValueError(
+                f"device={self.device!r} is not a torch device; use 'cpu', 'cuda', 'cuda:N' "
+                "or 'auto'."
+            ) from exc
+
+        self.mean_ = X.mean(axis=0)
+        scale = X.std(axis=0)
+        scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(self.mean_))] = 1.0
+        self.scale_ = scale
+        Xs = np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
+
+        seed = _seed_from(self.random_state)
+        rng = np.random.default_rng(seed)
+        if self.early_stopping:
+            train_idx, val_idx = _stratified_validation_split(
+                codes, self.validation_fraction, rng
+            )
+        else:
+            train_idx, val_idx = np.arange(X.shape[0]), np.empty(0, dtype=np.int64)
+
+        from ._edrl_training import train_edrl
+
+        net, history, n_iter, best_epoch, alone = train_edrl(
+            Xs, codes, group_codes,
+            train_idx=train_idx, val_idx=val_idx, n_components=self.n_components,
+            hidden_layer_sizes=hidden, max_epochs=self.max_epochs, batch_size=self.batch_size,
+            learning_rate=float(self.learning_rate), weight_decay=float(self.weight_decay),
+            input_noise=float(self.input_noise), n_iter_no_change=self.n_iter_no_change,
+            device=device, seed=int(rng.integers(2**62)), verbose=self.verbose,
+        )
+        if len(alone):
+            warnings.warn(
+                f"Class(es) {list(self.classes_[alone])} have a single training sample, so no "
+                "other sample of the same class exists: each such sample is its own "
+                "intra-class reconstruction target.",
+                UserWarning,
+            )
+        self.intra_encoder_ = net.intra_encoder
+        self.intra_decoder_ = net.intra_decoder
+        self.inter_encoder_ = net.inter_encoder
+        self.inter_decoder_ = net.inter_decoder
+        self.history_ = history
+        self.n_iter_ = n_iter
+        self.best_epoch_ = best_epoch
+        self.device_ = str(device)
+        sizes = {"intra": self.n_components, "inter": self.n_components}
+        if self.passthrough:
+            sizes["input"] = X.shape[1]
+        self.block_sizes_ = sizes
+        return self
+
+    def transform(self, X):
+        """Embed ``X``: ``[intra | inter | input]`` (``[intra | inter]`` without passthrough).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features with the columns seen in ``fit``.
+
+        Returns
+        -------
+        Z : LayoutArray of shape (n_samples, 2 * n_components [+ n_features])
+            float64 embedding; a numpy array carrying its block layout.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        from ._edrl_training import encode
+
+        Xs = (X - self.mean_) / self.scale_
+        parts = [encode(self.intra_encoder_, Xs, self.device_),
+                 encode(self.inter_encoder_, Xs, self.device_)]
+        if self.passthrough:
+            parts.append(X)
+        layout = BlockLayout(tuple(self.block_sizes_), tuple(self.block_sizes_.values()))
+        return LayoutArray(np.hstack(parts).astype(np.float64, copy=False), layout)
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names: ``intra__<i>``, ``inter__<i>``, ``input__<name>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input feature names; default ``feature_names_in_`` or ``x0 ... x(n-1)``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        input_features = _check_feature_names_in(self, input_features)
+        layout = BlockLayout(tuple(self.block_sizes_), tuple(self.block_sizes_.values()))
+        return prefixed_feature_names(layout, {"input": list(input_features)})
+
+    # ----------------------------------------------------------------------------------------
+    # Pickling: store CPU copies of the torch modules.
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if any(name in state for name in _MODULE_ATTRS):
+            from ._edrl_training import module_to_cpu
+
+            state = dict(state)
+            for name in _MODULE_ATTRS:
+                if name in state:
+                    state[name] = module_to_cpu(state[name])
+            if "device_" in state:
+                state["device_"] = "cpu"
+        return state
