@@ -1,0 +1,527 @@
+"""The :class:`AcousticFeatures` transformer and :func:`extract_features` for one signal."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from contextlib import nullcontext
+from functools import lru_cache
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Memory, Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
+from sklearn.utils.validation import validate_data
+from threadpoolctl import threadpool_limits
+
+from ._audio_io import AudioReadError, load_audio, to_mono
+from ._descriptors import extract_egemaps_like, extract_mfcc_stats
+
+_EXTRACTORS = {"egemaps_like": extract_egemaps_like, "mfcc_stats": extract_mfcc_stats}
+_OPENSMILE_SETS = ("eGeMAPSv02", "GeMAPSv01b", "ComParE_2016")
+FEATURE_SETS = tuple(_EXTRACTORS) + tuple(f"opensmile:{name}" for name in _OPENSMILE_SETS)
+
+
+# --------------------------------------------------------------------------------------
+# One signal
+# --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _smile(name):
+    try:
+        import opensmile
+    except ImportError as exc:
+        raise ImportError(
+            f"feature_set='opensmile:{name}' needs the optional 'opensmile' package, which is "
+            "not installed; install it with `pip install opensmile` (or `pip install "
+            "skser[opensmile]`), or use feature_set='egemaps_like'"
+        ) from exc
+    return opensmile.Smile(
+        feature_set=getattr(opensmile.FeatureSet, name),
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )
+
+
+def _check_feature_set(feature_set):
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(
+            f"feature_set must be one of {list(FEATURE_SETS)}; got {feature_set!r}"
+        )
+
+
+def _extract_dict(signal, sr, feature_set):
+    if feature_set.startswith("opensmile:"):
+        smile = _smile(feature_set.split(":", 1)[1])
+        x = signal if signal.size >= sr // 10 else np.pad(signal, (0, sr // 10 - signal.size))
+        frame = smile.process_signal(x.astype(np.float32), sr)
+        return dict(zip(frame.columns, frame.to_numpy(dtype=np.float64)[0]))
+    return _EXTRACTORS[feature_set](signal, sr=sr)
+
+
+@validate_params(
+    {
+        "signal": ["array-like"],
+        "sr": [Interval(Integral, 8000, None, closed="left")],
+        "feature_set": [StrOptions(set(FEATURE_SETS))],
+    },
+    prefer_skip_nested_validation=True,
+)
+def extract_features(signal, *, sr=16000, feature_set="egemaps_like"):
+    """Utterance-level acoustic features of one signal.
+
+    Parameters
+    ----------
+    signal : array-like of shape (n_samples,) or (n_samples, n_channels)
+        Audio samples at ``sr`` Hz, nominally in [-1, 1]; several channels are averaged.
+        Any length is accepted (shorter than one 25 ms frame: zero-padded to one frame).
+    sr : int, default=16000
+        Sample rate of ``signal`` in Hz, at least 8000.
+    feature_set : {"egemaps_like", "mfcc_stats", "opensmile:eGeMAPSv02", \
+"opensmile:GeMAPSv01b", "opensmile:ComParE_2016"}, default="egemaps_like"
+        Which features; see :mod:`skser.features`. The ``opensmile:`` sets need the optional
+        ``opensmile`` package.
+
+    Returns
+    -------
+    features : ndarray of shape (n_features,)
+        float64 values in the order of :func:`feature_names`.
+
+    Raises
+    ------
+    ValueError
+        If the signal holds NaN or infinite samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skser.features import extract_features, feature_names
+    >>> sr = 16000
+    >>> tone = np.sin(2 * np.pi * 220 * np.arange(sr) / sr)
+    >>> f = extract_features(tone, sr=sr)
+    >>> f.shape == (len(feature_names("egemaps_like")),)
+    True
+    >>> round(float(f[0]), 2)  # mean F0 in semitones re 27.5 Hz: 12 * log2(220 / 27.5)
+    36.0
+    """
+    x = to_mono(signal)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"the signal holds {int(np.sum(~np.isfinite(x)))} NaN or infinite samples; "
+            "audio must be finite"
+        )
+    return np.fromiter(_extract_dict(x, int(sr), feature_set).values(), dtype=np.float64)
+
+
+@lru_cache(maxsize=8)
+def _names(feature_set, sr=16000):
+    t = np.arange(sr // 4) / sr
+    probe = 0.1 * np.sin(2 * np.pi * 150 * t)
+    return tuple(_extract_dict(probe, sr, feature_set).keys())
+
+
+@validate_params(
+    {"feature_set": [StrOptions(set(FEATURE_SETS))]}, prefer_skip_nested_validation=True
+)
+def feature_names(feature_set="egemaps_like"):
+    """Names of the features of ``feature_set``, in column order.
+
+    Parameters
+    ----------
+    feature_set : str, default="egemaps_like"
+        One of the feature sets of :func:`extract_features`.
+
+    Returns
+    -------
+    names : list of str
+
+    Examples
+    --------
+    >>> from skser.features import feature_names
+    >>> len(feature_names("egemaps_like")), len(feature_names("mfcc_stats"))
+    (88, 52)
+    >>> feature_names("egemaps_like")[:2]
+    ['F0semitone_mean', 'F0semitone_cv']
+    """
+    return list(_names(feature_set))
+
+
+# --------------------------------------------------------------------------------------
+# One item (a file or an array) in a worker
+# --------------------------------------------------------------------------------------
+
+
+def _extract_path(path, sr, feature_set, stamp=None):
+    # ``stamp`` (size, mtime) only keys the cache, so an edited file is extracted again.
+    return extract_features(load_audio(path, sr=sr), sr=sr, feature_set=feature_set)
+
+
+def _extract_array(signal, sr, feature_set):
+    return extract_features(signal, sr=sr, feature_set=feature_set)
+
+
+def _work(item, sr, feature_set, memory):
+    """Extract one item; returns ``(row, None)`` or ``(None, exception)`` (never raises)."""
+    try:
+        if isinstance(item, str):
+            fn = _extract_path if memory is None else memory.cache(_extract_path)
+            stamp = None
+            if memory is not None and os.path.isfile(item):
+                st = os.stat(item)
+                stamp = (st.st_size, st.st_mtime_ns)
+            return fn(item, sr, feature_set, stamp), None
+        fn = _extract_array if memory is None else memory.cache(_extract_array)
+        return fn(item, sr, feature_set), None
+    except Exception as exc:  # noqa: BLE001 - reported or re-raised by the caller
+        return None, exc
+
+
+def _describe(item, index):
+    return repr(item) if isinstance(item, str) else f"signal at index {index}"
+
+
+# --------------------------------------------------------------------------------------
+# Input handling
+# --------------------------------------------------------------------------------------
+
+
+def _is_path(obj):
+    return isinstance(obj, (str, os.PathLike))
+
+
+def _as_items(X):
+    """Split ``X`` into per-utterance items, or return None for a 2-D numeric array."""
+    if sp.issparse(X):
+        return None  # rejected with a clear message by validate_data
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # DataFrame of one path column
+        if X.shape[1] == 1 and all(_is_path(v) for v in X.iloc[:, 0]):
+            return [os.fspath(v) for v in X.iloc[:, 0]]
+        return None
+    if isinstance(X, np.ndarray):
+        is_column = X.ndim == 2 and X.dtype.kind in "OUS" and X.shape[1] == 1 and X.size
+        if is_column and all(_is_path(v) for v in X[:, 0]):
+            return [os.fspath(v) for v in X[:, 0]]
+        if X.ndim == 1 and X.dtype.kind in "OUS":
+            pass  # a vector of paths or of arrays: handled below
+        else:
+            return None
+    if _is_path(X):
+        raise ValueError(
+            f"X must be a sequence of audio files or signals, not one path ({X!r}); "
+            "wrap it in a list: [path]"
+        )
+    try:
+        seq = list(X)
+    except TypeError:
+        return None
+    if not seq:
+        raise ValueError("X is empty: found 0 audio files or signals, a minimum of 1 is required")
+    items = []
+    for i, v in enumerate(seq):
+        if _is_path(v):
+            items.append(os.fspath(v))
+            continue
+        arr = np.asarray(v)
+        if arr.ndim == 0 or arr.dtype.kind not in "biuf":
+            # A flat list of numbers (one row of a 2-D array): let the array path handle it.
+            return None if i == 0 and arr.ndim == 0 else _bad_item(i, v)
+        items.append(arr)
+    return items
+
+
+def _bad_item(i, v):
+    raise ValueError(
+        f"item {i} of X is neither an audio path nor a numeric signal: {type(v).__name__} "
+        f"{str(v)[:60]!r}"
+    )
+
+
+class AcousticFeatures(TransformerMixin, BaseEstimator):
+    """Utterance-level acoustic features of audio files or signals.
+
+    A stateless transformer: every row of the output is the feature vector of one utterance,
+    computed independently (so it parallelises over files with joblib and caches per file).
+    The feature sets are described in :mod:`skser.features`.
+
+    Parameters
+    ----------
+    feature_set : {"egemaps_like", "mfcc_stats", "opensmile:eGeMAPSv02", \
+"opensmile:GeMAPSv01b", "opensmile:ComParE_2016"}, default="egemaps_like"
+        ``"egemaps_like"``: 88 features after the eGeMAPS families, computed by skser.
+        ``"mfcc_stats"``: mean and standard deviation of 13 MFCCs and their deltas (52).
+        ``"opensmile:..."``: the openSMILE functionals through the optional ``opensmile``
+        package (an ImportError explains how to install it).
+    sr : int, default=16000
+        Working sample rate in Hz, at least 8000. Files at other rates are resampled to it;
+        arrays must already be at ``sr``.
+    n_jobs : int, default=None
+        Number of joblib workers over utterances (``None``: 1, ``-1``: all cores).
+    on_error : {"raise", "skip", "nan"}, default="raise"
+        What to do with an utterance that cannot be processed (unreadable file, NaN samples).
+        ``"raise"``: raise an error naming the file (with ``memory`` set, files already done
+        stay cached, so a rerun resumes). ``"skip"``: drop its row (the output then has fewer
+        rows than X). ``"nan"``: a row of NaN (e.g. for a ``Pipeline`` with an imputer).
+        Failed items are always reported by a warning naming them; :meth:`extract` returns
+        the kept row indices and the errors, and :meth:`fit_transform` records them in
+        ``kept_indices_`` and ``errors_`` (``transform`` leaves the estimator unchanged).
+    memory : str, joblib.Memory or None, default=None
+        Cache features per utterance (keyed on the path, its size and modification time, or
+        on the array content, and on ``feature_set`` and ``sr``).
+    verbose : int, default=0
+        Print progress to stderr when > 0.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Only when fitted on a 2-D numeric array: its number of columns (samples per signal).
+        ``transform`` then requires the same width for 2-D arrays.
+    feature_names_ : ndarray of str
+        Output feature names (also :meth:`get_feature_names_out`).
+    kept_indices_ : ndarray of int
+        Set by :meth:`fit_transform`: indices of the items of X whose rows were returned.
+    errors_ : list of tuple
+        Set by :meth:`fit_transform`: ``(index, item, message)`` of every failed item.
+
+    Notes
+    -----
+    Input ``X`` may be a sequence (list, tuple, pandas Series, 1-D object array) of file
+    paths and/or 1-D (or channels x samples) numeric arrays at ``sr``; a DataFrame or (n, 1)
+    array holding one column of paths; or a 2-D numeric array whose rows are signals of equal
+    length. A single 1-D numeric array is rejected (use :func:`extract_features`, or
+    ``X[None, :]``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skser.features import AcousticFeatures
+    >>> sr = 16000
+    >>> t = np.arange(sr // 2) / sr
+    >>> signals = [np.sin(2 * np.pi * f0 * t) for f0 in (110.0, 220.0)]
+    >>> X = AcousticFeatures().fit_transform(signals)
+    >>> X.shape
+    (2, 88)
+    >>> AcousticFeatures().get_feature_names_out()[0]
+    'F0semitone_mean'
+    >>> np.round(X[:, 0], 1)  # mean F0 in semitones: 24 and 36
+    array([24., 36.])
+    """
+
+    _parameter_constraints: dict = {
+        "feature_set": [StrOptions(set(FEATURE_SETS))],
+        "sr": [Interval(Integral, 8000, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "on_error": [StrOptions({"raise", "skip", "nan"})],
+        "memory": [None, str, HasMethods(["cache"])],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        feature_set="egemaps_like",
+        *,
+        sr=16000,
+        n_jobs=None,
+        on_error="raise",
+        memory=None,
+        verbose=0,
+    ):
+        self.feature_set = feature_set
+        self.sr = sr
+        self.n_jobs = n_jobs
+        self.on_error = on_error
+        self.memory = memory
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters and X; nothing is learned.
+
+        Parameters
+        ----------
+        X : sequence of paths or signals, or array-like of shape (n_signals, n_samples)
+            The utterances (see the class Notes).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : AcousticFeatures
+        """
+        items = _as_items(X)
+        if items is None:
+            validate_data(self, X, dtype=np.float64)
+        elif hasattr(self, "n_features_in_"):
+            del self.n_features_in_
+        self.feature_names_ = np.asarray(feature_names(self.feature_set), dtype=object)
+        return self
+
+    def transform(self, X):
+        """Extract the features of every utterance of X.
+
+        Parameters
+        ----------
+        X : sequence of paths or signals, or array-like of shape (n_signals, n_samples)
+            The utterances (see the class Notes).
+
+        Returns
+        -------
+        features : ndarray of shape (n_kept, n_features)
+            float64; ``n_kept`` is the number of items of X unless ``on_error="skip"``
+            dropped some.
+        """
+        self._validate_params()
+        items = _as_items(X)
+        if items is None:
+            items = list(validate_data(self, X, dtype=np.float64, reset=False))
+        return self._extract(items)[0]
+
+    def fit_transform(self, X, y=None):
+        """Validate X and extract its features; records ``kept_indices_`` and ``errors_``.
+
+        Parameters
+        ----------
+        X : sequence of paths or signals, or array-like of shape (n_signals, n_samples)
+            The utterances (see the class Notes).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        features : ndarray of shape (n_kept, n_features)
+        """
+        self.fit(X, y)
+        items = _as_items(X)
+        if items is None:
+            items = list(validate_data(self, X, dtype=np.float64, reset=False))
+        features, self.kept_indices_, self.errors_ = self._extract(items)
+        return features
+
+    def extract(self, X):
+        """Extract features and report which items failed, without changing the estimator.
+
+        Parameters
+        ----------
+        X : sequence of paths or signals, or array-like of shape (n_signals, n_samples)
+            The utterances (see the class Notes).
+
+        Returns
+        -------
+        features : ndarray of shape (n_kept, n_features)
+            As :meth:`transform`.
+        kept_indices : ndarray of int
+            Index in X of every returned row.
+        errors : list of tuple
+            ``(index, item, message)`` of every item that could not be processed.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skser.features import AcousticFeatures
+        >>> import warnings
+        >>> fe = AcousticFeatures(on_error="skip")
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # the failure is also reported by a warning
+        ...     F, kept, errors = fe.extract([np.zeros(800), "missing.wav"])
+        >>> F.shape, kept, errors[0][1]
+        ((1, 88), array([0]), 'missing.wav')
+        """
+        self._validate_params()
+        items = _as_items(X)
+        if items is None:
+            items = list(validate_data(self, X, dtype=np.float64, reset=False))
+        return self._extract(items)
+
+    def _extract(self, items):
+        names = feature_names(self.feature_set)
+        memory = self.memory
+        if isinstance(memory, str):
+            memory = Memory(memory, verbose=0)
+        n = len(items)
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs == 1 or n == 1:
+            # Items are consumed one by one, so a failure with on_error="raise" stops at once;
+            # one BLAS thread: the per-frame products are small and threads only contend.
+            results = (_work(item, self.sr, self.feature_set, memory) for item in items)
+            context = threadpool_limits(limits=1)
+        else:
+            tasks = (delayed(_work)(item, self.sr, self.feature_set, memory) for item in items)
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+            context = nullcontext()
+        with context:
+            rows, kept, errors = self._collect(results, items, memory)
+        kept = np.asarray(kept, dtype=np.intp)
+        if errors:
+            shown = "; ".join(f"{_describe(it, i)}: {m}" for i, it, m in errors[:5])
+            more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+            action = "dropped" if self.on_error == "skip" else "set to NaN"
+            warnings.warn(
+                f"{len(errors)} of {n} items could not be processed and their rows were "
+                f"{action}: {shown}{more}",
+                UserWarning,
+                stacklevel=3,
+            )
+        if not rows:
+            return np.zeros((0, len(names))), kept, errors
+        return np.vstack(rows).astype(np.float64, copy=False), kept, errors
+
+    def _collect(self, results, items, memory):
+        """Gather rows in order; raise, skip or fill NaN for failures; print progress."""
+        n = len(items)
+        n_features = len(feature_names(self.feature_set))
+        rows, kept, errors = [], [], []
+        start = time.perf_counter()
+        every = max(1, n // 20)
+        for i, (row, exc) in enumerate(results):
+            if exc is not None:
+                what = _describe(items[i], i)
+                if self.on_error == "raise":
+                    hint = (
+                        f" (item {i} of {n}). Pass on_error='skip' or 'nan' to continue past "
+                        "failing items"
+                        + ("; items already extracted are cached in `memory`" if memory else "")
+                        + "."
+                    )
+                    cls = next(
+                        c for c in (AudioReadError, ValueError, RuntimeError)
+                        if isinstance(exc, c) or c is RuntimeError
+                    )
+                    msg = str(exc) if isinstance(exc, AudioReadError) else f"{what}: {exc}"
+                    raise cls(msg + hint) from exc
+                errors.append((i, items[i] if isinstance(items[i], str) else i, str(exc)))
+                if self.on_error == "nan":
+                    rows.append(np.full(n_features, np.nan))
+                    kept.append(i)
+            else:
+                rows.append(row)
+                kept.append(i)
+            if self.verbose and ((i + 1) % every == 0 or i + 1 == n):
+                print(
+                    f"[AcousticFeatures] {i + 1}/{n} items, {len(errors)} failed, "
+                    f"{time.perf_counter() - start:.1f} s",
+                    file=sys.stderr,
+                )
+        return rows, kept, errors
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the output names do not depend on the input).
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        return np.asarray(feature_names(self.feature_set), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.string = False
+        return tags
