@@ -1,0 +1,373 @@
+"""``skser extract``: resumable feature extraction of a corpus folder, with noisy copies.
+
+How the extraction survives interruptions
+-----------------------------------------
+The output ``FEATURES.csv`` is written only once, at the end, by an atomic rename of
+``FEATURES.csv.partial``. Rows are appended to the partial file in chunks; each chunk is one
+``write`` followed by ``flush`` and ``fsync``, so after a crash or a kill the partial file holds
+every finished chunk and at most one torn last line. A rerun with the same options checks the
+settings saved next to it (``FEATURES.csv.partial.json``), cuts a torn last line, drops
+malformed rows, skips every (file, condition) already written and appends the rest. Noise
+choices and offsets are seeded per file (the same noise stretch at every SNR), so a resumed
+run writes the same numbers as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._errors import UsageError
+
+#: Metadata columns written before the features, in this order.
+META_COLUMNS = ("path", "emotion", "speaker", "gender", "corpus", "label", "condition", "noise",
+                "snr_db")
+CLEAN = "clean"
+# Hidden, for tests of resumability: exit abruptly (as a crash would) after this many rows.
+_STOP_AFTER_ENV = "SKSER_EXTRACT_STOP_AFTER"
+
+
+def condition_name(noise, snr_db):
+    """Name of a noisy condition, e.g. ``"babble 10 dB"``."""
+    return f"{noise} {snr_db:g} dB"
+
+
+def noise_seed(key, noise, random_state):
+    """A seed for the noise offset of one file: the same noise stretch at every SNR."""
+    text = f"{key}|{noise}|{int(random_state)}"
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def pick_noise(key, names, random_state):
+    """The noise of one file in ``--noise-mode random``: a seeded draw among ``names``."""
+    text = f"{key}|pick|{int(random_state)}"
+    return names[zlib.crc32(text.encode("utf-8")) % len(names)]
+
+
+def feature_extractor(feature_set, sr, n_jobs=None):
+    """Return an unfitted :class:`skser.features.AcousticFeatures` with these settings."""
+    from skser.features import AcousticFeatures
+
+    return AcousticFeatures(feature_set=feature_set, sr=sr, n_jobs=n_jobs)
+
+
+def check_feature_set(feature_set):
+    """Raise a :class:`UsageError` when ``feature_set`` is unknown to skser.features."""
+    from skser.features import feature_names
+
+    try:
+        names = feature_names(feature_set)
+    except (ValueError, KeyError) as exc:
+        raise UsageError(f"unknown --feature-set {feature_set!r}: {exc}") from None
+    return list(names)
+
+
+def compute_features(signals, feature_set, sr, n_jobs=None):
+    """Features of a list of 1-D signals at ``sr``: ``(array (n, d), feature names)``."""
+    extractor = feature_extractor(feature_set, sr, n_jobs)
+    X = np.asarray(extractor.fit_transform(list(signals)), dtype=np.float64)
+    return X, list(extractor.get_feature_names_out())
+
+
+def read_audio(path, sr):
+    """Read one file as a mono float32 signal at ``sr`` (OSError naming the file if unreadable)."""
+    from skser.features import load_audio
+
+    return load_audio(path, sr=sr)
+
+
+def load_noise_folder(folder, sr):
+    """``{name: signal}`` of the audio files of a noise folder (name = file stem)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"--noise-dir {folder} is not a folder")
+    from skser.noise import load_noises
+
+    noises = load_noises(folder, sr=sr)
+    if isinstance(noises, dict):
+        items = list(noises.items())
+    else:  # a sequence of (name, signal)
+        items = list(noises)
+    if not items:
+        raise UsageError(f"--noise-dir {folder} holds no audio files")
+    stems = [Path(str(name)).stem for name, _ in items]
+    names = stems if len(set(stems)) == len(stems) else [str(name) for name, _ in items]
+    return {n: np.asarray(sig, dtype=np.float32) for n, (_, sig) in zip(names, items)}
+
+
+def noisy_signal(clean, noise, snr_db, seed):
+    """``clean`` mixed with ``noise`` at ``snr_db`` (noise looped or cut, seeded offset)."""
+    from skser.noise import mix_at_snr
+
+    return np.asarray(mix_at_snr(clean, noise, snr_db, random_state=seed), dtype=np.float32)
+
+
+def _settings(args, audio_dir, noises):
+    return {
+        "feature_set": args.feature_set,
+        "sr": int(args.sr),
+        "layout": args.layout,
+        "audio_dir": str(Path(audio_dir).resolve()),
+        "noises": sorted(noises) if noises else [],
+        "noise_mode": args.noise_mode if noises else None,
+        "snrs": [float(s) for s in args.snrs] if args.snrs else [],
+        "random_state": int(args.random_state),
+    }
+
+
+def _write_json_atomic(path, obj):
+    tmp = Path(f"{path}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path):
+    try:
+        fd = os.open(str(Path(path).parent or "."), os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. platforms without directory file descriptors
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _recover_partial(partial, columns):
+    """Rows already in ``partial``: cut a torn last line and drop malformed rows."""
+    with open(partial, "rb+") as fh:
+        data = fh.read()
+        end = data.rfind(b"\n") + 1
+        if end < len(data):  # a torn last line from an interrupted write
+            fh.truncate(end)
+            fh.flush()
+            os.fsync(fh.fileno())
+    try:
+        done = pd.read_csv(partial, dtype={"path": str, "condition": str},
+                           keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        done = pd.DataFrame(columns=columns)
+    if list(done.columns) != list(columns):
+        raise UsageError(
+            f"the unfinished extraction {partial} has other columns than this run would write; "
+            "rerun with --restart to start over"
+        )
+    return done
+
+
+def read_table(path):
+    """Read a features table, with a clear error when it is missing or not a CSV table."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"features table {path} does not exist")
+    try:
+        table = pd.read_csv(path, keep_default_na=False, na_values=["", "nan", "NaN"])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path} as a CSV table: {_first_line(exc)}") from None
+    if table.empty:
+        raise UsageError(f"features table {path} has no rows")
+    return table
+
+
+def read_tables(paths):
+    """Read and stack features tables (e.g. one per corpus) that share their columns."""
+    tables = [read_table(p) for p in paths]
+    for path, table in zip(paths[1:], tables[1:]):
+        if list(table.columns) != list(tables[0].columns):
+            raise UsageError(f"{path} does not have the columns of {paths[0]}; stack tables "
+                             "made with the same feature set")
+    return tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+
+
+def _first_line(exc):
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class _Progress:
+    def __init__(self, total, already, quiet):
+        self.total, self.done, self.start_done = total, already, already
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def update(self, n):
+        self.done += n
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.t0
+        rate = (self.done - self.start_done) / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        msg = (f"extract: {self.done}/{self.total} rows ({100 * self.done / self.total:.0f}%), "
+               f"{rate:.1f} rows/s, about {eta:.0f} s left")
+        print(("\r" + msg) if self.tty else msg, end="" if self.tty else "\n", file=sys.stderr,
+              flush=True)
+
+    def close(self):
+        if self.tty and not self.quiet:
+            print(file=sys.stderr)
+
+
+def run_extract(args):
+    """Run ``skser extract`` (see the module docstring)."""
+    from skser.datasets import load_corpus
+
+    audio_dir = Path(args.audio_dir)
+    output = Path(args.output)
+    partial = Path(f"{output}.partial")
+    partial_json = Path(f"{output}.partial.json")
+    final_json = Path(f"{output}.json")
+    if not audio_dir.exists():
+        raise UsageError(f"audio folder {audio_dir} does not exist")
+    if bool(args.noise_dir) != bool(args.snrs):
+        raise UsageError("--noise-dir and --snrs go together: give both or neither")
+    if output.exists() and not args.overwrite:
+        raise UsageError(f"{output} already exists; pass --overwrite to replace it")
+    if not output.parent.exists():
+        raise UsageError(f"the folder of --output, {output.parent}, does not exist")
+    check_feature_set(args.feature_set)
+
+    corpus = load_corpus(audio_dir, layout=args.layout).reset_index(drop=True)
+    noises = load_noise_folder(args.noise_dir, args.sr) if args.noise_dir else {}
+    settings = _settings(args, audio_dir, noises)
+
+    # Work items: every file clean, then in every noise (mode "each") or in one noise drawn
+    # per file (mode "random", noise None until the file is processed) at every SNR.
+    conditions = [(CLEAN, "", float("nan"))]
+    if args.noise_mode == "each":
+        conditions += [(condition_name(n, s), n, float(s))
+                       for n in sorted(noises) for s in args.snrs]
+    elif noises:
+        label = Path(args.noise_dir).resolve().name or "noise"
+        conditions += [(condition_name(label, s), None, float(s)) for s in args.snrs]
+    items = [(i, cond) for i in range(len(corpus)) for cond in conditions]
+
+    if args.restart:
+        for p in (partial, partial_json):
+            p.unlink(missing_ok=True)
+    done_keys = set()
+    columns = None
+    if partial.exists():
+        if not partial_json.exists():
+            raise UsageError(f"{partial} exists without its settings file; rerun with --restart")
+        with open(partial_json, encoding="utf-8") as fh:
+            saved = json.load(fh)
+        if saved.get("settings") != settings:
+            raise UsageError(
+                f"an unfinished extraction with other options is in {partial}; rerun with the "
+                "same options to resume it, or with --restart to start over"
+            )
+        columns = saved["columns"]
+        done = _recover_partial(partial, columns)
+        done_keys = set(zip(done["path"].astype(str), done["condition"].astype(str)))
+        if not args.quiet:
+            print(f"extract: resuming {partial}: {len(done)} rows already done", file=sys.stderr)
+
+    todo = [(i, c) for i, c in items if (str(corpus.at[i, "path"]), c[0]) not in done_keys]
+    progress = _Progress(len(items), len(items) - len(todo), args.quiet)
+    stop_after = int(os.environ.get(_STOP_AFTER_ENV, "0") or 0)
+    written = 0
+    skipped = {}
+    cur_i, clean = None, None
+
+    for start in range(0, len(todo), args.chunk_size):
+        chunk = todo[start:start + args.chunk_size]
+        signals, rows = [], []
+        for i, (cond, noise, snr) in chunk:
+            path = str(corpus.at[i, "path"])
+            if i != cur_i:  # the conditions of a file are consecutive: read it once
+                cur_i = i
+                try:
+                    clean = read_audio(path, args.sr)
+                except OSError as exc:
+                    if args.on_error == "raise":
+                        raise
+                    clean = None
+                    skipped[path] = _first_line(exc)
+            if clean is None:
+                continue
+            if noise is None or noise:
+                key = os.path.relpath(path, audio_dir) if audio_dir.is_dir() else path
+                if noise is None:
+                    noise = pick_noise(key, sorted(noises), args.random_state)
+                try:
+                    sig = noisy_signal(clean, noises[noise], snr,
+                                       noise_seed(key, noise, args.random_state))
+                except ValueError as exc:  # e.g. a silent file: no SNR can be set
+                    if args.on_error == "raise":
+                        raise
+                    skipped[f"{path} [{cond}]"] = _first_line(exc)
+                    continue
+            else:
+                sig = clean
+            signals.append(sig)
+            row = {c: corpus.at[i, c] if c in corpus.columns else None for c in META_COLUMNS[:6]}
+            row.update(condition=cond, noise=noise, snr_db=snr)
+            rows.append(row)
+        if not rows:
+            progress.update(len(chunk))
+            continue
+        X, names = compute_features(signals, args.feature_set, args.sr, args.n_jobs)
+        frame = pd.concat([pd.DataFrame(rows, columns=list(META_COLUMNS)),
+                           pd.DataFrame(X, columns=names)], axis=1)
+        if columns is None:
+            columns = list(frame.columns)
+            _write_json_atomic(partial_json, {"settings": settings, "columns": columns})
+            with open(partial, "w", encoding="utf-8", newline="") as fh:
+                fh.write(frame.iloc[:0].to_csv(index=False, lineterminator="\n"))
+                fh.flush()
+                os.fsync(fh.fileno())
+        elif list(frame.columns) != columns:  # pragma: no cover - the feature set is fixed
+            raise UsageError("the feature columns changed during the extraction")
+        buf = io.StringIO()
+        frame.to_csv(buf, header=False, index=False, lineterminator="\n")
+        with open(partial, "a", encoding="utf-8", newline="") as fh:
+            fh.write(buf.getvalue())
+            fh.flush()
+            os.fsync(fh.fileno())
+        written += len(frame)
+        progress.update(len(chunk))
+        if stop_after and written >= stop_after:
+            os._exit(75)  # simulate a crash (tests of resumability only)
+    progress.close()
+
+    if columns is None:
+        raise UsageError(f"no audio file of {audio_dir} could be read; nothing was written")
+    os.replace(partial, output)
+    _fsync_dir(output)
+    with open(output, encoding="utf-8") as fh:
+        n_rows = sum(1 for _ in fh) - 1
+    _write_json_atomic(final_json, {"settings": settings, "columns": columns, "n_rows": n_rows})
+    partial_json.unlink(missing_ok=True)
+    if skipped:
+        print(f"extract: {len(skipped)} unreadable file(s) skipped:", file=sys.stderr)
+        for path, why in skipped.items():
+            print(f"  {path}: {why}", file=sys.stderr)
+    if not args.quiet:
+        print(f"extract: wrote {n_rows} rows x {len(columns) - len(META_COLUMNS)} features to "
+              f"{output}", file=sys.stderr)
+    return 0
+
+
+def load_settings(features_path):
+    """Feature settings saved next to a features table by ``skser extract`` (or ``None``)."""
+    path = Path(f"{features_path}.json")
+    if not path.is_file():
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh).get("settings")
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,310 @@
+"""Argument parsing and error handling of the ``skser`` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from ._errors import UsageError
+
+PROG = "skser"
+MODEL_NAMES = ("svc", "pca-svc", "edrl-mea")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"expected an integer (-1 = all cores), got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("n-jobs cannot be 0; use 1, N or -1 (all cores)")
+    return value
+
+
+def _float(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def build_parser():
+    """Return the :class:`argparse.ArgumentParser` of the ``skser`` command."""
+    from skser import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description="Noise-robust and cross-corpus speech emotion recognition (EDRL-MEA).",
+        epilog="Run 'skser COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"skser {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
+    )
+    # --debug is accepted after the command name too ("skser demo --debug").
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show full tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    # demo ---------------------------------------------------------------------------------
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="run the whole method on synthetic corpora, with noise",
+        description=(
+            "Synthesise emotional speech from several corpora, extract acoustic features, "
+            "normalise them per corpus, train SVC, PCA+SVC and EDRL-MEA on clean speech of "
+            "one corpus and test them on another corpus, clean and with babble and pink noise "
+            "at several SNRs. Prints a UAR table and writes the table and plots to --output."
+        ),
+    )
+    p.add_argument("--output", "-o", default="skser-demo-output", metavar="DIR",
+                   help="folder for the table and plots (default: %(default)s)")
+    p.add_argument("--quick", action="store_true",
+                   help="a much smaller corpus and shorter training (a few seconds)")
+    p.add_argument("--random-state", type=int, default=0, metavar="N",
+                   help="seed of the synthetic data and of the models (default: %(default)s)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
+                   help="parallel workers for feature extraction (default: 1)")
+    p.add_argument("--no-plots", action="store_true", help="do not draw the plots")
+
+    # extract ------------------------------------------------------------------------------
+    from skser.datasets import LAYOUTS
+
+    p = sub.add_parser(
+        "extract",
+        parents=[common],
+        help="extract acoustic features of a corpus folder (resumable)",
+        description=(
+            "Extract utterance-level acoustic features of every audio file of a corpus into a "
+            "CSV table (one row per file and condition, with path, emotion, speaker, gender, "
+            "corpus, label, condition, noise and snr_db columns before the features). With "
+            "--noise-dir and --snrs, noisy copies of every file are made in memory at each SNR "
+            "with a noise file (one drawn per file, or each in turn with --noise-mode each) "
+            "and their features are written too (condition '<noise> <snr> dB'), for "
+            "'skser evaluate'. Rows are appended in chunks to "
+            "FEATURES.csv.partial, flushed to disk; an interrupted run continues where it "
+            "stopped when rerun with the same options, and the finished table is renamed into "
+            "place atomically."
+        ),
+    )
+    p.add_argument("audio_dir", metavar="AUDIO_DIR",
+                   help="corpus folder (or a CSV manifest with --layout csv)")
+    p.add_argument("--output", "-o", required=True, metavar="FEATURES.csv",
+                   help="output CSV table")
+    p.add_argument("--layout", default="auto", choices=("auto", *LAYOUTS),
+                   help="corpus layout (default: detected)")
+    p.add_argument("--feature-set", default="egemaps_like", metavar="NAME",
+                   help="feature set of skser.features (default: %(default)s)")
+    p.add_argument("--sr", type=_positive_int, default=16000,
+                   help="analysis sample rate in Hz (default: %(default)s)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
+                   help="parallel workers (default: 1; -1 = all cores)")
+    p.add_argument("--noise-dir", metavar="DIR",
+                   help="folder of noise recordings for noisy copies (needs --snrs)")
+    p.add_argument("--snrs", type=_float, nargs="+", metavar="DB",
+                   help="SNRs in dB of the noisy copies, e.g. --snrs 20 10 5 0")
+    p.add_argument("--noise-mode", choices=("random", "each"), default="random",
+                   help="'random': one noise file drawn per audio file, conditions "
+                        "'<noise folder> <snr> dB' (default); 'each': every noise file is its "
+                        "own condition '<noise file> <snr> dB'")
+    p.add_argument("--chunk-size", type=_positive_int, default=64, metavar="N",
+                   help="rows written to disk at a time (default: %(default)s)")
+    p.add_argument("--on-error", choices=("skip", "raise"), default="skip",
+                   help="unreadable audio: skip it and list it at the end (default), or stop")
+    p.add_argument("--random-state", type=int, default=0, metavar="N",
+                   help="seed of the noise offsets (default: %(default)s)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--restart", action="store_true",
+                   help="discard an unfinished extraction instead of resuming it")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+
+    # evaluate -----------------------------------------------------------------------------
+    p = sub.add_parser(
+        "evaluate",
+        parents=[common],
+        help="cross-corpus and noise evaluation of a features table",
+        description=(
+            "Evaluate the baselines and EDRL-MEA on a features table (from 'skser extract' or "
+            "any CSV with an emotion column, a corpus column and numeric feature columns). "
+            "Every model is trained on the clean rows of each corpus and tested on every other "
+            "corpus (and, with speaker-independent folds, within a corpus when only one is "
+            "given), clean and in every noisy condition of the table. Prints the UAR table and "
+            "writes results.csv, results.md and plots to --output."
+        ),
+    )
+    p.add_argument("features", metavar="FEATURES.csv", nargs="+",
+                   help="features table(s); several tables (e.g. one per corpus) are stacked")
+    p.add_argument("--output", "-o", default="skser-evaluation", metavar="DIR",
+                   help="folder for the results (default: %(default)s)")
+    p.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(MODEL_NAMES),
+                   help="models to evaluate (default: all)")
+    p.add_argument("--normalise", choices=("corpus", "speaker", "none"), default="corpus",
+                   help="per-group standardisation before evaluation (default: corpus)")
+    p.add_argument("--label-column", default="emotion",
+                   help="column with the emotions (default: %(default)s)")
+    p.add_argument("--corpus-column", default="corpus",
+                   help="column with the corpus names (default: %(default)s)")
+    p.add_argument("--snrs", type=_float, nargs="+", metavar="DB",
+                   help="only the noisy conditions at these SNRs (default: all in the table)")
+    p.add_argument("--scoring", nargs="+", default=["uar", "wa", "macro_f1"], metavar="NAME",
+                   help="metrics (default: uar wa macro_f1)")
+    p.add_argument("--quick", action="store_true", help="shorter EDRL training")
+    p.add_argument("--random-state", type=int, default=0, metavar="N",
+                   help="seed of the models (default: %(default)s)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
+                   help="parallel fits (default: 1)")
+    p.add_argument("--no-plots", action="store_true", help="do not draw the plots")
+
+    # fit ----------------------------------------------------------------------------------
+    p = sub.add_parser(
+        "fit",
+        parents=[common],
+        help="fit a model on a features table and save it",
+        description=(
+            "Fit a model on the clean rows of a features table and save it with joblib, "
+            "together with the feature settings that 'skser predict' needs to extract the "
+            "same features from new audio."
+        ),
+    )
+    p.add_argument("features", metavar="FEATURES.csv", nargs="+",
+                   help="features table(s); several tables are stacked")
+    p.add_argument("--output", "-o", required=True, metavar="MODEL.joblib",
+                   help="where to save the model")
+    p.add_argument("--model", choices=MODEL_NAMES, default="edrl-mea",
+                   help="model (default: %(default)s)")
+    p.add_argument("--label-column", default="emotion",
+                   help="column with the emotions (default: %(default)s)")
+    p.add_argument("--quick", action="store_true", help="shorter EDRL training")
+    p.add_argument("--random-state", type=int, default=0, metavar="N",
+                   help="seed of the model (default: %(default)s)")
+
+    # predict ------------------------------------------------------------------------------
+    p = sub.add_parser(
+        "predict",
+        parents=[common],
+        help="predict the emotion of audio files with a saved model",
+        description=(
+            "Extract features from audio files with the settings saved with the model and "
+            "print one 'path,emotion' line per file (CSV with a header)."
+        ),
+    )
+    p.add_argument("model", metavar="MODEL.joblib", help="a model saved by 'skser fit'")
+    p.add_argument("audio", nargs="+", metavar="AUDIO",
+                   help="audio files, or folders searched for audio files")
+    p.add_argument("--output", "-o", metavar="PREDICTIONS.csv",
+                   help="also write the predictions to this CSV file")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
+                   help="parallel workers for feature extraction (default: 1)")
+    return parser
+
+
+def _dispatch(args):
+    if args.command == "demo":
+        from ._demo import run_demo
+
+        return run_demo(args)
+    if args.command == "extract":
+        from ._extract import run_extract
+
+        return run_extract(args)
+    if args.command == "evaluate":
+        from ._evaluate import run_evaluate
+
+        return run_evaluate(args)
+    if args.command == "fit":
+        from ._fit_predict import run_fit
+
+        return run_fit(args)
+    if args.command == "predict":
+        from ._fit_predict import run_predict
+
+        return run_predict(args)
+    raise AssertionError(args.command)  # pragma: no cover - argparse restricts the choices
+
+
+def main(argv=None):
+    """Run the ``skser`` command with ``argv`` (default: ``sys.argv[1:]``).
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Command-line arguments without the program name.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 for an error, 2 for a usage error, 130 when
+        interrupted.
+
+    Examples
+    --------
+    A user mistake is one line on stderr and a non-zero status, not a traceback:
+
+    >>> from skser.cli import main
+    >>> main(["evaluate", "no-such-table.csv"])
+    2
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    debug = args.debug or bool(os.environ.get("SKSER_DEBUG"))
+    try:
+        return int(_dispatch(args) or 0)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except UsageError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, TypeError, KeyError, ImportError) as exc:
+        # Missing or unreadable files, bad tables, bad values: the message names the problem.
+        if debug:
+            traceback.print_exc()
+        print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - last resort: never a traceback without --debug
+        if debug:
+            traceback.print_exc()
+        print(
+            f"{PROG} {args.command}: unexpected error ({type(exc).__name__}): {_one_line(exc)} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(exc):
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, KeyError) and exc.args:
+        text = f"missing key {exc.args[0]!r}"
+    if isinstance(exc, FileNotFoundError) and exc.filename and str(exc.filename) not in text:
+        text = f"{text}: {exc.filename}"
+    return " ".join(text.split())

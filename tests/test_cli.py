@@ -1,0 +1,271 @@
+"""End-to-end tests of the ``skser`` command, run through its real entry points."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+SCRIPT = Path(sys.executable).parent / ("skser.exe" if os.name == "nt" else "skser")
+N_SPEAKERS, N_EMOTIONS, N_CORPORA = 2, 4, 2
+N_FILES = N_SPEAKERS * N_EMOTIONS * N_CORPORA  # one utterance per speaker and emotion
+SNRS = ("10", "0")
+N_ROWS = N_FILES * (1 + len(SNRS))  # clean + one noise (drawn per file) at each SNR
+
+
+def _env(**extra):
+    env = dict(os.environ)
+    env.update({"OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"})
+    env.pop("SKSER_DEBUG", None)
+    env.update(extra)
+    return env
+
+
+def skser(*args, cwd, env=None, script=False, timeout=300):
+    """Run the command (``python -m skser.cli`` or the installed script) and capture it."""
+    cmd = [str(SCRIPT)] if script else [sys.executable, "-m", "skser.cli"]
+    return subprocess.run(cmd + [str(a) for a in args], cwd=cwd, env=env or _env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _extract_args(output, *extra):
+    return ("extract", "manifest.csv", "--layout", "csv", "-o", output, "--noise-dir", "noise",
+            "--snrs", *SNRS, *extra)
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    """A tiny two-corpus folder of synthetic WAVs with a CSV manifest and a noise folder."""
+    import soundfile as sf
+
+    from skser.datasets import make_speech_corpus
+
+    root = tmp_path_factory.mktemp("corpus")
+    signals, meta = make_speech_corpus(n_corpora=N_CORPORA, n_speakers=N_SPEAKERS,
+                                       n_utterances=1, duration=0.5, random_state=0)
+    (root / "audio").mkdir()
+    (root / "noise").mkdir()
+    rows = []
+    for i, (x, r) in enumerate(zip(signals, meta.itertuples())):
+        path = f"audio/u{i:03d}.wav"
+        sf.write(root / path, x, 16000)
+        rows.append({"path": path, "emotion": r.emotion, "speaker": r.speaker,
+                     "corpus": r.corpus, "gender": r.gender})
+    pd.DataFrame(rows).to_csv(root / "manifest.csv", index=False)
+    noise = np.random.default_rng(1).normal(size=16000) * 0.1
+    sf.write(root / "noise" / "white.wav", noise, 16000)
+    hum = 0.1 * np.sin(2 * np.pi * 50 * np.arange(12000) / 16000) + noise[:12000] * 0.01
+    sf.write(root / "noise" / "hum.wav", hum, 16000)
+    return root
+
+
+@pytest.fixture(scope="module")
+def features(corpus_dir):
+    """An uninterrupted extraction (the reference for the resumability tests)."""
+    res = skser(*_extract_args("features.csv", "--chunk-size", "5"), cwd=corpus_dir)
+    assert res.returncode == 0, res.stderr
+    return corpus_dir / "features.csv"
+
+
+def _one_error_line(res):
+    assert res.returncode != 0
+    assert "Traceback" not in res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, res.stderr
+    return lines[0]
+
+
+def test_help_lists_every_command(tmp_path):
+    res = skser("--help", cwd=tmp_path, script=SCRIPT.exists())
+    assert res.returncode == 0
+    for command in ("demo", "extract", "evaluate", "fit", "predict"):
+        assert command in res.stdout
+
+
+def test_demo_quick(tmp_path):
+    res = skser("demo", "--quick", "--output", "out", "--random-state", "3", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "out"
+    assert "UAR" in res.stdout
+    for name in ("SVC", "PCA+SVC", "EDRL-MEA", "babble 0 dB", "pink 10 dB"):
+        assert name in res.stdout
+    table = pd.read_csv(out / "results.csv")
+    assert set(table["pipeline"]) == {"SVC", "PCA+SVC", "EDRL-MEA"}
+    assert set(table["condition"]) == {"clean", "babble 10 dB", "babble 0 dB", "pink 10 dB",
+                                       "pink 0 dB"}
+    assert (table["train"] != table["test"]).all()  # trained on one corpus, tested on the other
+    assert set(table["metric"]) == {"uar", "wa", "macro_f1"}
+    assert table["value"].between(0, 1).all()
+    assert "| cross corpus | clean |" in (out / "results.md").read_text()
+    for png in ("uar_vs_snr", "confusion_matrices", "block_importances", "embedding_features",
+                "embedding_edrl_mea"):
+        assert (out / f"{png}.png").stat().st_size > 1000
+
+
+def test_extract_writes_clean_and_noisy_rows(features):
+    table = pd.read_csv(features)
+    assert len(table) == N_ROWS
+    assert list(table.columns[:9]) == ["path", "emotion", "speaker", "gender", "corpus",
+                                       "label", "condition", "noise", "snr_db"]
+    assert table.shape[1] == 9 + 88  # egemaps_like
+    counts = table["condition"].value_counts()
+    assert counts.to_dict() == {"clean": N_FILES, "noise 10 dB": N_FILES, "noise 0 dB": N_FILES}
+    # One noise file drawn per audio file, the same at every SNR, both files in use.
+    noisy = table[table["condition"] != "clean"]
+    assert set(noisy["noise"]) == {"white", "hum"}
+    assert (noisy.groupby("path")["noise"].nunique() == 1).all()
+    assert set(noisy["snr_db"]) == {10.0, 0.0} and table["snr_db"].isna().sum() == N_FILES
+    assert np.isfinite(table.iloc[:, 9:].to_numpy()).all()
+    # The noisy copies really differ from the clean audio, more at 0 dB than at 10 dB.
+    feats = table.set_index(["condition", "path"]).iloc[:, 7:]
+    d10 = np.abs(feats.loc["noise 10 dB"] - feats.loc["clean"]).to_numpy().mean()
+    d0 = np.abs(feats.loc["noise 0 dB"] - feats.loc["clean"]).to_numpy().mean()
+    assert 0 < d10 < d0
+    assert (features.parent / "features.csv.json").exists()
+    assert not (features.parent / "features.csv.partial").exists()
+
+
+def test_extract_noise_mode_each(corpus_dir, tmp_path):
+    out = tmp_path / "each.csv"
+    res = skser("extract", "manifest.csv", "--layout", "csv", "-o", out, "--noise-dir", "noise",
+                "--snrs", "0", "--noise-mode", "each", "--quiet", cwd=corpus_dir)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""  # --quiet
+    table = pd.read_csv(out)
+    assert table["condition"].value_counts().to_dict() == {
+        "clean": N_FILES, "hum 0 dB": N_FILES, "white 0 dB": N_FILES}
+
+
+def test_extract_resumes_after_a_crash(features, corpus_dir):
+    # A crash after 8 rows, and a torn half-written line at the end of the partial file.
+    res = skser(*_extract_args("resumed.csv", "--chunk-size", "4"), cwd=corpus_dir,
+                env=_env(SKSER_EXTRACT_STOP_AFTER="8"))
+    assert res.returncode == 75
+    partial = corpus_dir / "resumed.csv.partial"
+    assert not (corpus_dir / "resumed.csv").exists()
+    assert len(pd.read_csv(partial)) == 8
+    with open(partial, "a") as fh:
+        fh.write("audio/u099.wav,angry,synth0:00,ma")
+
+    # Other options refuse to resume and leave the partial file alone.
+    res = skser("extract", "manifest.csv", "--layout", "csv", "-o", "resumed.csv",
+                cwd=corpus_dir)
+    assert "other options" in _one_error_line(res)
+    assert partial.exists()
+
+    res = skser(*_extract_args("resumed.csv", "--chunk-size", "4"), cwd=corpus_dir)
+    assert res.returncode == 0, res.stderr
+    assert "8 rows already done" in res.stderr
+    assert not partial.exists()
+    pd.testing.assert_frame_equal(pd.read_csv(corpus_dir / "resumed.csv"), pd.read_csv(features))
+
+
+def test_extract_resumes_after_kill(features, corpus_dir):
+    args = [sys.executable, "-m", "skser.cli", *_extract_args("killed.csv", "--chunk-size", "2")]
+    proc = subprocess.Popen(args, cwd=corpus_dir, env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    partial = corpus_dir / "killed.csv.partial"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if partial.exists() and partial.read_text().count("\n") >= 5:
+            break
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        pytest.skip("the extraction finished before it could be killed")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (corpus_dir / "killed.csv").exists()
+    n_done = len(pd.read_csv(partial))
+    assert 4 <= n_done < N_ROWS
+
+    res = skser(*_extract_args("killed.csv", "--chunk-size", "2"), cwd=corpus_dir)
+    assert res.returncode == 0, res.stderr
+    assert f"{n_done} rows already done" in res.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(corpus_dir / "killed.csv"), pd.read_csv(features))
+
+
+def test_evaluate_table_and_files(features, tmp_path):
+    res = skser("evaluate", features, "--models", "svc", "pca-svc", "--output", "ev",
+                cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "within corpus" in res.stdout and "cross corpus" in res.stdout
+    table = pd.read_csv(tmp_path / "ev" / "results.csv")
+    assert list(table.columns) == ["pipeline", "train", "test", "condition", "metric", "value",
+                                   "n"]
+    assert set(table["pipeline"]) == {"SVC", "PCA+SVC"}
+    assert set(table["condition"]) == {"clean", "noise 10 dB", "noise 0 dB"}
+    pairs = set(zip(table["train"], table["test"]))
+    assert pairs == {(a, b) for a in ("synth0", "synth1") for b in ("synth0", "synth1")}
+    assert table["value"].between(0, 1).all()
+    assert (table["n"] == N_FILES // N_CORPORA).all()
+    assert (tmp_path / "ev" / "results.md").exists()
+    assert (tmp_path / "ev" / "uar_vs_snr.png").exists()
+
+    # --snrs keeps only the conditions at those SNRs.
+    res = skser("evaluate", features, "--models", "svc", "--snrs", "0", "--scoring", "uar",
+                "--no-plots", "--output", "ev0", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(tmp_path / "ev0" / "results.csv")
+    assert set(table["condition"]) == {"clean", "noise 0 dB"}
+    assert set(table["metric"]) == {"uar"}
+
+
+def test_fit_then_predict(features, corpus_dir, tmp_path):
+    model = tmp_path / "model.joblib"
+    res = skser("fit", features, "-o", model, "--quick", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    bundle = joblib.load(model)
+    assert bundle["features"] == {"feature_set": "egemaps_like", "sr": 16000}
+
+    files = [corpus_dir / "audio" / f"u{i:03d}.wav" for i in (0, 5, 9)]
+    res = skser("predict", model, *files, "-o", "pred.csv", cwd=tmp_path,
+                script=SCRIPT.exists())
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert lines[0] == "path,emotion"
+    pred = pd.read_csv(tmp_path / "pred.csv")
+    assert pred["path"].tolist() == [str(f) for f in files]
+    assert len(lines) == 4 and set(pred["emotion"]) <= set(bundle["classes"])
+    # The same predictions as the saved pipeline on the table's features of those files.
+    table = pd.read_csv(features)
+    clean = table[table["condition"] == "clean"].set_index("path")
+    X = clean.loc[[f"audio/{f.name}" for f in files], bundle["feature_columns"]].to_numpy()
+    assert pred["emotion"].tolist() == list(bundle["pipeline"].predict(X))
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("evaluate", "missing.csv"), "does not exist"),
+        (("evaluate", "bad.csv"), "cannot read bad.csv"),
+        (("evaluate", "nolabel.csv"), "no 'emotion' column"),
+        (("fit", "missing.csv", "-o", "m.joblib"), "does not exist"),
+        (("extract", "no_such_dir", "-o", "f.csv"), "does not exist"),
+        (("extract", ".", "-o", "f.csv", "--snrs", "10"), "--noise-dir and --snrs"),
+        (("predict", "missing.joblib", "x.wav"), "does not exist"),
+        (("predict", "bad.csv", "x.wav"), "cannot load bad.csv as a skser model"),
+        (("demo", "--random-state", "abc"), "invalid int value"),
+        (("evaluate", "--models", "lstm", "x.csv"), "invalid choice"),
+        (("no-such-command",), "invalid choice"),
+    ],
+)
+def test_user_mistakes_give_one_line_and_nonzero_exit(tmp_path, args, needle):
+    (tmp_path / "bad.csv").write_text('a,b\n1,2,3,4\n"unterminated\n')
+    (tmp_path / "nolabel.csv").write_text("corpus,f1\na,1.0\nb,2.0\n")
+    line = _one_error_line(skser(*args, cwd=tmp_path))
+    assert line.startswith("skser")
+    assert needle in line
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    res = skser("--debug", "evaluate", "missing.csv", cwd=tmp_path)
+    assert res.returncode != 0
+    assert "Traceback" in res.stderr
