@@ -237,3 +237,15 @@ def test_plotting_pipeline_steps_are_found():
     pipe = Pipeline([("lr", LogisticRegression())])
     with pytest.raises(ValueError, match="Pipeline has no block_importances_"):
         plot_block_importances(pipe)
+
+
+def test_block_importances_of_a_fitted_mea_are_named_after_its_x_blocks():
+    from skser import MEATransformer
+    from skser._layout import BlockLayout, LayoutArray
+
+    rng = np.random.default_rng(0)
+    layout = BlockLayout(("intra", "inter", "input"), (3, 3, 4))
+    mea = MEATransformer(n_components=2).fit(LayoutArray(rng.normal(size=(30, 10)), layout))
+    fig = plot_block_importances(mea)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["intra", "inter"]

@@ -25,17 +25,14 @@ def _find_mea(obj):
 
 
 def _block_names(mea, n_blocks):
+    """Names of the X blocks, in the rows' order of ``block_importances_``."""
     names = getattr(mea, "block_names_", None)
-    if names is None:
-        blocks = getattr(mea, "blocks_", None)
-        if isinstance(blocks, Mapping):
-            names = list(blocks)
-        elif hasattr(blocks, "names"):
-            names = list(blocks.names)
-        elif isinstance(blocks, (list, tuple)) and all(
-            isinstance(b, (list, tuple)) and b and isinstance(b[0], str) for b in blocks
-        ):
-            names = [b[0] for b in blocks]
+    x_blocks = getattr(mea, "x_blocks_", None)
+    if names is not None and x_blocks is not None:
+        # MEATransformer names every block, the response included; importances are per X block.
+        names = [names[i] for i in x_blocks]
+    elif names is None and isinstance(getattr(mea, "blocks_", None), Mapping):
+        names = list(mea.blocks_)
     if names is None or len(names) != n_blocks:
         names = [f"block {i}" for i in range(n_blocks)]
     return [str(n) for n in names]
@@ -49,7 +46,8 @@ def plot_block_importances(mea, *, block_names=None, normalize=False, ax=None, t
     mea : fitted MEATransformer or Pipeline
         Any object with ``block_importances_`` of shape (n_blocks, n_components), or a fitted
         pipeline holding one. Block names come from ``block_names``, else the object's
-        ``block_names_``, else the keys or names of its ``blocks_``, else ``block 0``, ...
+        ``block_names_`` (of its ``x_blocks_``), else the keys of a ``blocks_`` mapping, else
+        ``block 0``, ...
     block_names : list of str, default=None
         Names of the blocks, in the rows' order of ``block_importances_``.
     normalize : bool, default=False
