@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal as sps
 
+from ..utils._random import as_generator
 from ._labels import EMOTIONS
 
 # Emotion -> (F0 ratio, accent range [st], declination [st over the utterance], rate [syll/s],
@@ -50,17 +51,6 @@ _VOWELS = np.array([
 ], dtype=float)
 _BANDWIDTHS = np.array([80.0, 100.0, 150.0, 220.0])
 _BASE_RMS = 0.025
-
-
-def _rng(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    if random_state is None or isinstance(random_state, numbers.Integral):
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state must be None, an int or a numpy Generator/RandomState; "
-                     f"got {random_state!r}.")
 
 
 def _emotion_vector(emotion: str, expressiveness: float) -> np.ndarray:
@@ -305,7 +295,7 @@ def make_speech_corpus(
         raise ValueError(f"duration must be finite, at least 0.25 s, with low <= high; got "
                          f"{duration!r}.")
 
-    rng = _rng(random_state)
+    rng = as_generator(random_state)
     corpora = _draw_corpora(rng, n_corpora, sr)
     signals, rows = [], []
     for corpus in corpora:

@@ -374,10 +374,7 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
             dropped some.
         """
         self._validate_params()
-        items = _as_items(X)
-        if items is None:
-            items = list(validate_data(self, X, dtype=np.float64, reset=False))
-        return self._extract(items)[0]
+        return self._extract(self._items(X))[0]
 
     def fit_transform(self, X, y=None):
         """Validate X and extract its features; records ``kept_indices_`` and ``errors_``.
@@ -394,11 +391,15 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_kept, n_features)
         """
         self.fit(X, y)
+        features, self.kept_indices_, self.errors_ = self._extract(self._items(X))
+        return features
+
+    def _items(self, X):
+        """The utterances of X: paths and signals, or the rows of a validated 2-D array."""
         items = _as_items(X)
         if items is None:
             items = list(validate_data(self, X, dtype=np.float64, reset=False))
-        features, self.kept_indices_, self.errors_ = self._extract(items)
-        return features
+        return items
 
     def extract(self, X):
         """Extract features and report which items failed, without changing the estimator.
@@ -430,10 +431,7 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         ((1, 88), array([0]), 'missing.wav')
         """
         self._validate_params()
-        items = _as_items(X)
-        if items is None:
-            items = list(validate_data(self, X, dtype=np.float64, reset=False))
-        return self._extract(items)
+        return self._extract(self._items(X))
 
     def _extract(self, items):
         names = feature_names(self.feature_set)

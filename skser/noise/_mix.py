@@ -11,17 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..features import load_audio
-
-
-def _rng(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    if random_state is None or isinstance(random_state, numbers.Integral):
-        return np.random.default_rng(random_state)
-    raise ValueError(f"random_state must be None, an int or a numpy Generator/RandomState; "
-                     f"got {random_state!r}.")
+from ..utils._random import as_generator
 
 
 def _check_signal(x, name: str) -> np.ndarray:
@@ -96,7 +86,7 @@ def mix_at_snr(speech, noise, snr_db, *, random_state=None, return_noise=False):
     snr_db = float(snr_db)
     if not np.isfinite(snr_db):
         raise ValueError(f"snr_db must be finite; got {snr_db}. For clean speech, do not mix.")
-    offset = int(_rng(random_state).integers(noise.size))
+    offset = int(as_generator(random_state).integers(noise.size))
     mix, scaled = _mix(speech, noise, snr_db, offset)
     return (mix, scaled) if return_noise else mix
 
@@ -258,7 +248,7 @@ def make_noisy_copies(signals, noises, snrs, *, output_dir=None, sr: int = 16000
         raise ValueError(f"names must be {len(signals)} unique strings, one per signal; got "
                          f"{len(names)} with {len(names) - len(set(names))} repeated.")
 
-    rng = _rng(random_state)
+    rng = as_generator(random_state)
     choice = rng.integers(len(noise_names), size=len(signals))
     offsets = rng.random(len(signals))  # fraction of the chosen noise's length
 
