@@ -5,27 +5,31 @@ torch is imported lazily so that ``import skser`` and the numpy-only paths stay 
 
 from __future__ import annotations
 
-DEVICES = ("cpu", "cuda", "auto")
-DTYPES = ("float32", "float64")
-
 
 def resolve_device(device: str):
     """Map ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) and ``"auto"`` to a ``torch.device``.
 
     Asking for CUDA on a machine without it is an error rather than a silent fall-back to the
-    CPU: a user who asked for the GPU wants to know that they are not getting it.
+    CPU: a user who asked for the GPU wants to know that they are not getting it. A string
+    that names no torch device is a ``ValueError``.
     """
     import torch
 
     device = str(device)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        torch_device = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'cpu', 'cuda', 'cuda:N' or 'auto'."
+        ) from None
+    if torch_device.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(
             f"device={device!r} was requested but CUDA is not available on this machine "
             f"(torch {torch.__version__}). Use device='cpu' or device='auto'."
         )
-    return torch.device(device)
+    return torch_device
 
 
 def torch_dtype(dtype: str):

@@ -148,7 +148,7 @@ class GroupStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         Scale of each group in ``groups_``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features seen during fit, when ``X`` has string column names.
 
     See Also

@@ -391,3 +391,21 @@ def test_summarise(corpora):
     assert summarise(stacked, metric="wa").shape == (18, 3)
     with pytest.raises(ValueError, match="No rows with metric 'f1'"):
         summarise(table, metric="f1")
+
+
+def test_summarise_keeps_failed_fits():
+    # A training corpus whose fits all failed (NaN, error_score=np.nan) keeps its row, and a
+    # condition that failed everywhere keeps its column, in the order of the table.
+    table = pd.DataFrame({
+        "train": ["b", "b", "a", "a"],
+        "test": ["c", "c", "b", "b"],
+        "condition": ["clean", "white 0 dB"] * 2,
+        "metric": ["uar"] * 4,
+        "value": [np.nan, np.nan, 0.5, np.nan],
+        "n": [10] * 4,
+    })
+    wide = summarise(table)
+    assert list(wide.index) == [("b", "c"), ("a", "b")]
+    assert list(wide.columns) == ["clean", "white 0 dB"]
+    assert wide.loc[("a", "b"), "clean"] == 0.5
+    assert int(wide.isna().sum().sum()) == 3

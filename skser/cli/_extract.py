@@ -78,7 +78,7 @@ def compute_features(signals, feature_set, sr, n_jobs=None):
 
 
 def read_audio(path, sr):
-    """Read one file as a mono float32 signal at ``sr`` (OSError naming the file if unreadable)."""
+    """Read one file as a mono float64 signal at ``sr`` (OSError naming the file if unreadable)."""
     from skser.features import load_audio
 
     return load_audio(path, sr=sr)
@@ -91,13 +91,10 @@ def load_noise_folder(folder, sr):
         raise UsageError(f"--noise-dir {folder} is not a folder")
     from skser.noise import load_noises
 
-    noises = load_noises(folder, sr=sr)
-    if isinstance(noises, dict):
-        items = list(noises.items())
-    else:  # a sequence of (name, signal)
-        items = list(noises)
-    if not items:
-        raise UsageError(f"--noise-dir {folder} holds no audio files")
+    try:
+        items = list(load_noises(folder, sr=sr).items())
+    except ValueError as exc:  # no audio files in the folder
+        raise UsageError(f"--noise-dir {folder}: {exc}") from None
     stems = [Path(str(name)).stem for name, _ in items]
     names = stems if len(set(stems)) == len(stems) else [str(name) for name, _ in items]
     return {n: np.asarray(sig, dtype=np.float32) for n, (_, sig) in zip(names, items)}

@@ -148,8 +148,8 @@ def _frame(rows: list[dict], what: str) -> pd.DataFrame:
     return df
 
 
-def _load_named(root: Path, layout: str, files: list[Path] | None = None) -> pd.DataFrame:
-    files = _audio_files(root) if files is None else files
+def _load_named(root: Path, layout: str) -> pd.DataFrame:
+    files = _audio_files(root)
     if not files:
         raise ValueError(f"no audio files ({', '.join(sorted(_AUDIO_EXTS))}) under {root}.")
     parse = _PARSERS[layout]

@@ -10,7 +10,7 @@ soundfile (librosa as a fallback), downmixed to mono and resampled to ``sr``.
 skser's own definitions after the families of eGeMAPS v02 (Eyben et al. 2016); values are
 close in meaning to, not identical with, openSMILE's. Frames are *voiced* (periodic, F0 in
 60-600 Hz), *unvoiced* (sounding but aperiodic) or *silent* (more than 40 dB under the loudest
-frame, or mean square below 1e-10). ``cv`` is the coefficient of variation std/|mean|;
+frame, or mean square below 1e-10). ``cv`` is the coefficient of variation ``std / |mean|``;
 ``std`` is used instead for descriptors whose sign varies.
 
 =============================  ========  ===================================================

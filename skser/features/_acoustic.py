@@ -47,13 +47,6 @@ def _smile(name):
     )
 
 
-def _check_feature_set(feature_set):
-    if feature_set not in FEATURE_SETS:
-        raise ValueError(
-            f"feature_set must be one of {list(FEATURE_SETS)}; got {feature_set!r}"
-        )
-
-
 def _extract_dict(signal, sr, feature_set):
     if feature_set.startswith("opensmile:"):
         smile = _smile(feature_set.split(":", 1)[1])
@@ -483,12 +476,10 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
                         + ("; items already extracted are cached in `memory`" if memory else "")
                         + "."
                     )
-                    cls = next(
-                        c for c in (AudioReadError, ValueError, RuntimeError)
-                        if isinstance(exc, c) or c is RuntimeError
-                    )
-                    msg = str(exc) if isinstance(exc, AudioReadError) else f"{what}: {exc}"
-                    raise cls(msg + hint) from exc
+                    if isinstance(exc, AudioReadError):  # its message names the file
+                        raise AudioReadError(f"{exc}{hint}") from exc
+                    cls = ValueError if isinstance(exc, ValueError) else RuntimeError
+                    raise cls(f"{what}: {exc}{hint}") from exc
                 errors.append((i, items[i] if isinstance(items[i], str) else i, str(exc)))
                 if self.on_error == "nan":
                     rows.append(np.full(n_features, np.nan))

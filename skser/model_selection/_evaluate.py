@@ -114,10 +114,7 @@ def _score_all(estimator, scorer, metric_names, X_sets, y_test, error_score):
         try:
             scores = scorer(estimator, X_test, y_test)
             for metric in metric_names:
-                value = scores[metric]
-                if isinstance(value, str):  # check_scoring(raise_exc=False) reports errors
-                    raise RuntimeError(value)
-                out[condition, metric] = float(value)
+                out[condition, metric] = float(scores[metric])
         except Exception as exc:
             if isinstance(error_score, str):
                 raise
@@ -401,7 +398,8 @@ def summarise(table, *, metric="uar", index=None, columns="condition"):
     Returns
     -------
     wide : pandas.DataFrame
-        The metric's values, one row per index key and one column per condition.
+        The metric's values, one row per index key and one column per condition (NaN
+        where a fit or score failed).
 
     Examples
     --------
@@ -427,6 +425,7 @@ def summarise(table, *, metric="uar", index=None, columns="condition"):
         raise ValueError(
             f"No rows with metric {metric!r}; metrics present: {list(pd.unique(table['metric']))}."
         )
-    wide = sub.pivot_table(index=index, columns=columns, values="value", aggfunc="mean", sort=False)
-    wide = wide[[c for c in pd.unique(sub[columns]) if c in wide.columns]]
-    return wide
+    # Not pivot_table: it drops rows and columns whose values are all NaN, which would hide
+    # the fits that failed with error_score=np.nan.
+    wide = sub.groupby([*index, columns], sort=False, dropna=False)["value"].mean()
+    return wide.unstack(columns)[list(pd.unique(sub[columns]))]
