@@ -407,3 +407,30 @@ def test_every_fitted_attribute_is_documented():
     doc = MEATransformer.__doc__.split("Attributes")[1].split("See Also")[0]
     for name in attributes:
         assert re.search(rf"^    {name} :", doc, re.MULTILINE), name
+
+
+def test_default_response_is_labels_with_y_and_input_without():
+    X, layout = _edrl_like()
+    y = np.arange(60) % 3
+    auto = MEATransformer().fit(LayoutArray(X, layout), y)
+    assert auto.response_type_ == "labels" and auto.response_ is None
+    assert auto.n_components_ == 2  # n_classes - 1
+    ref = MEATransformer(2, response="labels").fit(LayoutArray(X, layout), y)
+    np.testing.assert_allclose(auto.transform(X), ref.transform(X))
+    assert list(auto.get_feature_names_out()) == ["mea0", "mea1"]
+
+    unsupervised = MEATransformer().fit(LayoutArray(X, layout))
+    assert unsupervised.response_type_ == "input"
+    assert unsupervised.block_names_[unsupervised.response_] == "input"
+    assert unsupervised.n_components_ == 7  # 10 capped at the 4 + 3 X features
+    one_class = MEATransformer().fit(LayoutArray(X, layout), np.zeros(60))
+    assert one_class.response_type_ == "input"
+
+
+def test_default_response_in_partial_fit_follows_classes():
+    X, layout = _edrl_like()
+    y = np.arange(60) % 3
+    with_classes = MEATransformer().partial_fit(LayoutArray(X, layout), y, classes=[0, 1, 2])
+    assert with_classes.response_type_ == "labels" and with_classes.n_components_ == 2
+    without = MEATransformer().partial_fit(LayoutArray(X, layout), y)
+    assert without.response_type_ == "input"

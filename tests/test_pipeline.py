@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
@@ -54,9 +55,14 @@ def test_numpy_pipeline_mea_finds_blocks_without_configuration(corpora):
     pipe = _pipe().fit(X, y)
     mea = pipe.named_steps["mea"]
     assert mea.block_names_ == ["intra", "inter", "input"]
-    assert [mea.block_names_[i] for i in mea.x_blocks_] == ["intra", "inter"]
-    assert mea.block_names_[mea.response_] == "input"
+    # Default response="auto": the labels inside a classification pipeline, so every block
+    # (the input included) is an X block.
+    assert mea.response_type_ == "labels" and mea.response_ is None
+    assert [mea.block_names_[i] for i in mea.x_blocks_] == ["intra", "inter", "input"]
     assert [len(b) for b in mea.blocks_] == [3, 3, 6]
+    paper = clone(pipe).set_params(mea__response="input").fit(X, y).named_steps["mea"]
+    assert [paper.block_names_[i] for i in paper.x_blocks_] == ["intra", "inter"]
+    assert paper.block_names_[paper.response_] == "input"
     assert pipe.score(X, y) > 0.6  # chance is 1/3; EDRL trains for 3 epochs only
     assert set(pipe.predict(X)) <= set(y)
 

@@ -1,0 +1,224 @@
+"""Ablations of the EDRL -> MEA -> SVC pipeline on the robustness benchmark.
+
+Uses the protocol, cells and cached features of ``robust_ser.py`` (run that first so that the
+features are cached): every variant is trained on clean speech of one corpus and scored on the
+20 cells (two cross-corpus directions and two within-corpus speaker-independent settings, each
+clean and at 20, 10, 5 and 0 dB SNR). Variants that train EDRL are run with several
+``random_state`` values; the table gives the mean and standard deviation over them of
+
+* the mean UAR over the 20 cells,
+* its ratio to the mean UAR of the best baseline (SVC, PCA+SVC, PLS-DA+SVC),
+* the worst cell: the lowest difference to the best baseline of that cell, in UAR points,
+* the mean UAR of the 10 cross-corpus and of the 10 within-corpus cells.
+
+Usage::
+
+    python benchmarks/robust_ser_ablations.py --data ../shared/data \\
+        --output docs/robustness_ablations.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import robust_ser as rs
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
+
+from skser import EDRLTransformer, MEATransformer
+from skser._layout import BlockLayout, LayoutArray, find_layout
+from skser.features import AcousticFeatures
+
+CROSS = ("emodb->urdu", "urdu->emodb")
+
+
+class KeepBlocks(TransformerMixin, BaseEstimator):
+    """Keep the named blocks of an EDRL output (an intra-only or inter-only ablation).
+
+    The intra and inter branches share no parameters and their losses are summed, so the
+    gradient of one branch does not depend on the other: dropping a block after training is
+    the same as training that branch alone (up to the shared early-stopping epoch).
+    """
+
+    def __init__(self, keep=("intra", "input")):
+        self.keep = keep
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        layout = find_layout(X)
+        names = [name for name in layout.names if name in self.keep]
+        indices = dict(zip(layout.names, layout.indices()))
+        columns = np.concatenate([indices[name] for name in names])
+        sizes = tuple(layout.as_dict()[name] for name in names)
+        return LayoutArray(np.asarray(X)[:, columns], BlockLayout(tuple(names), sizes))
+
+
+def _card(seed, edrl=None, mea=None, clf=None, keep=None):
+    steps = [("edrl", EDRLTransformer(random_state=seed, **(edrl or {})))]
+    if keep is not None:
+        steps.append(("keep", KeepBlocks(keep)))
+    steps += [("mea", MEATransformer(**(mea or {}))), ("clf", clf if clf is not None else SVC())]
+    return Pipeline(steps)
+
+
+def variants():
+    """name -> (factory(seed) -> pipeline, uses EDRL, fit parameter for speaker groups)."""
+    paper_mea = {"response": "input", "n_components": 10}
+    return {
+        "card, new defaults (MEA response labels, n_classes-1 components)":
+            (lambda s: _card(s), True, None),
+        "card, previous defaults (MEA response input, 10 components)":
+            (lambda s: _card(s, mea=paper_mea), True, None),
+        "MEA response labels, 10 components": (
+            lambda s: _card(s, mea={"response": "labels", "n_components": 10}), True, None),
+        "MEA response input+labels, n_classes-1 components": (
+            lambda s: _card(s, mea={"response": "input+labels"}), True, None),
+        "MEA response input, n_classes-1 components": (
+            lambda s: _card(s, mea={"response": "input", "n_components": 3}), True, None),
+        "no MEA (EDRL+SVC)": (
+            lambda s: Pipeline([("edrl", EDRLTransformer(random_state=s)), ("svc", SVC())]),
+            True, None),
+        "no EDRL (MEA+SVC, MEA defaults)": (
+            lambda s: Pipeline([("mea", MEATransformer()), ("svc", SVC())]), False, None),
+        "intra only (+ input block)": (
+            lambda s: _card(s, keep=("intra", "input")), True, None),
+        "inter only (+ input block)": (
+            lambda s: _card(s, keep=("inter", "input")), True, None),
+        "embeddings only (no input block in MEA)": (
+            lambda s: _card(s, keep=("intra", "inter")), True, None),
+        "intra partners from other speakers (edrl__groups)": (
+            lambda s: _card(s), True, "edrl__groups"),
+        "input_noise=0": (lambda s: _card(s, edrl={"input_noise": 0.0}), True, None),
+        "input_noise=0.5": (lambda s: _card(s, edrl={"input_noise": 0.5}), True, None),
+        "input_noise=1.0": (lambda s: _card(s, edrl={"input_noise": 1.0}), True, None),
+        "EDRL n_components=8": (lambda s: _card(s, edrl={"n_components": 8}), True, None),
+        "EDRL n_components=64": (lambda s: _card(s, edrl={"n_components": 64}), True, None),
+        "EDRL linear (hidden_layer_sizes=())": (
+            lambda s: _card(s, edrl={"hidden_layer_sizes": ()}), True, None),
+        "EDRL 30 epochs, no early stopping": (
+            lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 30}), True, None),
+        "classifier LogisticRegression": (
+            lambda s: _card(s, clf=LogisticRegression(max_iter=1000)), True, None),
+        "classifier SVC(class_weight='balanced')": (
+            lambda s: _card(s, clf=SVC(class_weight="balanced")), True, None),
+        "baseline LogisticRegression (no EDRL, no MEA)": (
+            lambda s: Pipeline([("lr", LogisticRegression(max_iter=1000))]), False, None),
+        "baseline SVC(class_weight='balanced')": (
+            lambda s: Pipeline([("svc", SVC(class_weight="balanced"))]), False, None),
+    }
+
+
+def evaluate(models, data, group_params=None):
+    rows = rs.cross_corpus_cells(models, data, group_params=group_params)
+    rows += rs.within_corpus_cells(models, data, group_params=group_params)
+    return rs.results_table(rows).drop(index=("mean", "all cells"))
+
+
+def summaries(cells, baselines):
+    """Per column of ``cells``: mean, ratio to the best baseline, worst gap, cross, within."""
+    best = max(rs.BASELINES, key=lambda b: baselines[b].mean())
+    best_per_cell = baselines[list(rs.BASELINES)].max(axis=1)
+    cross = cells.index.get_level_values("setting").isin(CROSS)
+    return {
+        column: (
+            100 * cells[column].mean(),
+            cells[column].mean() / baselines[best].mean(),
+            100 * (cells[column] - best_per_cell).min(),
+            100 * cells[column][cross].mean(),
+            100 * cells[column][~cross].mean(),
+        )
+        for column in cells.columns
+    }
+
+
+def run(data, seeds, only=None):
+    """Markdown rows (one per variant) and the baselines' own row."""
+    baselines = evaluate({k: v for k, v in rs.pipelines().items() if k in rs.BASELINES}, data)
+    rows = []
+    for name, stats in summaries(baselines, baselines).items():
+        rows.append((f"baseline {name}", [stats]))
+    for name, (factory, uses_edrl, group_param) in variants().items():
+        if only and not any(word in name for word in only):
+            continue
+        start = time.perf_counter()
+        run_seeds = seeds if uses_edrl else seeds[:1]
+        models = {f"{name} [{s}]": factory(s) for s in run_seeds}
+        params = {k: group_param for k in models} if group_param else None
+        stats = list(summaries(evaluate(models, data, params), baselines).values())
+        rows.append((name, stats))
+        print(f"{name}: {np.mean([s[0] for s in stats]):.1f} "
+              f"({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+    return rows
+
+
+def markdown(rows, feature_set, n_seeds):
+    def cell(values, fmt):
+        values = np.asarray(values)
+        if len(values) == 1:
+            return fmt.format(values[0])
+        spread = fmt.replace("+", "")
+        return (fmt + " ± " + spread).format(values.mean(), values.std(ddof=1))
+
+    lines = [
+        f"### Ablations, feature set `{feature_set}`",
+        "",
+        f"Mean ± standard deviation over {n_seeds} EDRL seeds (one run for variants without "
+        "EDRL). Worst cell: lowest difference to the best baseline of that cell.",
+        "",
+        "| variant | mean UAR | / best baseline | worst cell | cross-corpus | within-corpus |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, stats in rows:
+        columns = list(zip(*stats))
+        lines.append(
+            f"| {name} | {cell(columns[0], '{:.1f}')} | {cell(columns[1], '{:.3f}')} | "
+            f"{cell(columns[2], '{:+.1f}')} | {cell(columns[3], '{:.1f}')} | "
+            f"{cell(columns[4], '{:.1f}')} |"
+        )
+    return "\n".join(lines + [""])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True,
+                        help="folder with emodb/, urdu/ and noise/")
+    parser.add_argument("--output", type=Path, default=None, help="markdown file to write")
+    parser.add_argument("--cache", type=Path, default=Path(".cache/robust_ser"))
+    parser.add_argument("--feature-sets", nargs="+",
+                        default=["egemaps_like", "opensmile:eGeMAPSv02"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--only", nargs="+", default=None,
+                        help="run only the variants whose name contains one of these words")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)  # small networks: one thread is faster on a busy machine
+
+    argv_shown = argv if argv is not None else sys.argv[1:]
+    sections = []
+    for feature_set in args.feature_sets:
+        start = time.perf_counter()
+        extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
+        data = rs.load_data(args.data, extractor, args.cache, quick=False)
+        rows = run(data, args.seeds, args.only)
+        section = markdown(rows, feature_set, len(args.seeds))
+        section += (f"\nCommand: `python benchmarks/robust_ser_ablations.py "
+                    f"{' '.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")
+        print(section)
+        sections.append(section)
+    if args.output is not None:
+        args.output.write_text("\n".join(sections))
+        print(f"wrote {args.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
