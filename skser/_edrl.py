@@ -114,7 +114,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         The trained encoders (on the CPU after unpickling; see Notes).
     intra_decoder_, inter_decoder_ : torch.nn.Sequential
         The trained decoders.
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    mean_, scale_ : ndarray of shape (``n_features_in_``,)
         Standardisation statistics of the training features (``scale_`` is 1 for constant
         features).
     history_ : list of dict
@@ -130,7 +130,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         Device the fitted modules live on; ``transform`` runs there.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features seen in ``fit``, when ``X`` has string column names.
 
     See Also

@@ -306,7 +306,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of columns of X seen in :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when it has string column names.
 
     See Also

@@ -125,10 +125,6 @@ def run_evaluate(args):
     if n_splits is None and len(per_corpus) < 2:
         raise UsageError("one corpus with fewer than two speakers: nothing to test on")
 
-    # The smallest training set of any fit (for MEA's rank bound).
-    sizes = pd.Series(corpus).value_counts()
-    n_train = int(sizes.min() if n_splits is None else sizes.min() * (n_splits - 1) // n_splits)
-
     outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
     print(f"evaluate: {len(y)} clean rows, {len(cols)} features, corpora "
@@ -136,8 +132,7 @@ def run_evaluate(args):
           f"models {', '.join(args.models)}", file=sys.stderr)
     tables = []
     for name in args.models:
-        model = make_model(name, random_state=args.random_state, quick=args.quick,
-                           n_train=n_train)
+        model = make_model(name, random_state=args.random_state, quick=args.quick)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             t = cross_corpus_evaluate(model, X, y, corpus, conditions=conditions or None,

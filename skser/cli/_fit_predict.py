@@ -61,8 +61,7 @@ def run_fit(args):
     settings = saved[0] or _infer_settings(cols)
     if settings is not None:
         settings = {"feature_set": settings["feature_set"], "sr": int(settings.get("sr", 16000))}
-    model = make_model(args.model, random_state=args.random_state, quick=args.quick,
-                       n_train=len(y))
+    model = make_model(args.model, random_state=args.random_state, quick=args.quick)
     model.fit(X, y)
     bundle = {
         "format": FORMAT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 MODEL_LABELS = {"svc": "SVC", "pca-svc": "PCA+SVC", "edrl-mea": "EDRL-MEA"}
 
 
-def make_model(name, *, random_state=0, quick=False, n_train=None):
+def make_model(name, *, random_state=0, quick=False):
     """Return the unfitted pipeline of a model name.
 
     Parameters
@@ -13,15 +13,13 @@ def make_model(name, *, random_state=0, quick=False, n_train=None):
     name : {"svc", "pca-svc", "edrl-mea"}
         ``"svc"``: standardisation and an RBF SVC; ``"pca-svc"``: standardisation, PCA keeping
         95 % of the variance and the SVC; ``"edrl-mea"``: the card's pipeline
-        ``EDRLTransformer -> MEATransformer -> SVC``. Every SVC uses
-        ``class_weight="balanced"``, the usual choice when models are selected by UAR.
+        ``EDRLTransformer -> MEATransformer -> SVC`` with the estimators' default parameters
+        (with ``quick``, fewer EDRL epochs). Every SVC uses ``class_weight="balanced"``, the
+        usual choice when models are selected by UAR.
     random_state : int, default=0
         Seed of the random parts (EDRL training).
     quick : bool, default=False
         Shorter EDRL training (for demos and tests).
-    n_train : int, default=None
-        Smallest number of training rows the model will be fitted on; caps MEA's number of
-        components at ``n_train - 1`` (its rank bound) for tiny data sets.
 
     Returns
     -------
@@ -44,15 +42,8 @@ def make_model(name, *, random_state=0, quick=False, n_train=None):
     if name == "edrl-mea":
         from skser import EDRLTransformer, MEATransformer
 
-        n_mea = 10 if n_train is None else max(1, min(10, int(n_train) - 1))
-        edrl = EDRLTransformer(
-            n_components=16,
-            max_epochs=40 if quick else 150,
-            random_state=random_state,
-        )
-        return Pipeline([
-            ("edrl", edrl),
-            ("mea", MEATransformer(n_components=n_mea)),
-            ("svc", svc),
-        ])
+        edrl = EDRLTransformer(random_state=random_state)
+        if quick:
+            edrl.set_params(max_epochs=40)
+        return Pipeline([("edrl", edrl), ("mea", MEATransformer()), ("svc", svc)])
     raise ValueError(f"unknown model {name!r}; use one of {sorted(MODEL_LABELS)}")
