@@ -343,15 +343,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
                     f"X has {X.shape[0]} samples."
                 )
             group_codes = np.unique(groups, return_inverse=True)[1].astype(np.int64).ravel()
-        try:
-            device = resolve_device(self.device)
-        except RuntimeError as exc:
-            if "CUDA is not available" in str(exc):
-                raise
-            raise ValueError(
-                f"device={self.device!r} is not a torch device; use 'cpu', 'cuda', 'cuda:N' "
-                "or 'auto'."
-            ) from exc
+        device = resolve_device(self.device)
 
         self.mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
@@ -421,8 +413,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
                  encode(self.inter_encoder_, Xs, self.device_)]
         if self.passthrough:
             parts.append(X)
-        layout = BlockLayout(tuple(self.block_sizes_), tuple(self.block_sizes_.values()))
-        return LayoutArray(np.hstack(parts).astype(np.float64, copy=False), layout)
+        return LayoutArray(np.hstack(parts).astype(np.float64, copy=False), self._layout())
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: ``intra__<i>``, ``inter__<i>``, ``input__<name>``.
@@ -438,8 +429,11 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         input_features = _check_feature_names_in(self, input_features)
-        layout = BlockLayout(tuple(self.block_sizes_), tuple(self.block_sizes_.values()))
-        return prefixed_feature_names(layout, {"input": list(input_features)})
+        return prefixed_feature_names(self._layout(), {"input": list(input_features)})
+
+    def _layout(self):
+        """The block layout of the output, from ``block_sizes_``."""
+        return BlockLayout(tuple(self.block_sizes_), tuple(self.block_sizes_.values()))
 
     # ----------------------------------------------------------------------------------------
     # Pickling: store CPU copies of the torch modules.
