@@ -231,8 +231,9 @@ def load_data(root: Path, extractor, cache: Path, quick: bool):
     return data
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def base_parser(description):
+    """The options shared by this benchmark and its ablations."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, required=True,
                         help="folder with emodb/, urdu/ and noise/")
     parser.add_argument("--output", type=Path, default=None, help="markdown file to write")
@@ -240,6 +241,11 @@ def main(argv=None):
     parser.add_argument("--feature-sets", nargs="+",
                         default=["egemaps_like", "opensmile:eGeMAPSv02"])
     parser.add_argument("--n-jobs", type=int, default=2)
+    return parser
+
+
+def main(argv=None):
+    parser = base_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="25 files per class, for a smoke run")
     args = parser.parse_args(argv)
     # EDRL trains small networks: one torch thread is faster than several on a busy machine.

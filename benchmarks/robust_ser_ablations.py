@@ -19,10 +19,8 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import robust_ser as rs
@@ -187,17 +185,10 @@ def markdown(rows, feature_set, n_seeds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True,
-                        help="folder with emodb/, urdu/ and noise/")
-    parser.add_argument("--output", type=Path, default=None, help="markdown file to write")
-    parser.add_argument("--cache", type=Path, default=Path(".cache/robust_ser"))
-    parser.add_argument("--feature-sets", nargs="+",
-                        default=["egemaps_like", "opensmile:eGeMAPSv02"])
+    parser = rs.base_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--only", nargs="+", default=None,
                         help="run only the variants whose name contains one of these words")
-    parser.add_argument("--n-jobs", type=int, default=2)
     args = parser.parse_args(argv)
     import torch
 
