@@ -170,9 +170,6 @@ class CorpusSplit(BaseCrossValidator):
         train_mask, test_mask = self._masks(_num_samples(X), groups)
         yield np.flatnonzero(train_mask), np.flatnonzero(test_mask)
 
-    def _iter_test_masks(self, X=None, y=None, groups=None):  # pragma: no cover - split overrides
-        yield self._masks(_num_samples(X), groups)[1]
-
     def get_n_splits(self, X=None, y=None, groups=None):
         """Return the number of splits, 1.
 
