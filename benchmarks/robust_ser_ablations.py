@@ -27,6 +27,7 @@ import robust_ser as rs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import Normalizer
 from sklearn.svm import SVC
 
 from skser import EDRLTransformer, MEATransformer
@@ -71,9 +72,11 @@ def variants():
     """name -> (factory(seed) -> pipeline, uses EDRL, fit parameter for speaker groups)."""
     paper_mea = {"response": "input", "n_components": 10}
     return {
-        "card, new defaults (MEA response labels, n_classes-1 components)":
+        "card, defaults (MEA: response labels, n_classes-1 components, unit-length rows)":
             (lambda s: _card(s), True, None),
-        "card, previous defaults (MEA response input, 10 components)":
+        "MEA normalize=False (raw super scores; the default before)":
+            (lambda s: _card(s, mea={"normalize": False}), True, None),
+        "MEA as in the paper (response input, 10 components, raw scores)":
             (lambda s: _card(s, mea=paper_mea), True, None),
         "MEA response labels, 10 components": (
             lambda s: _card(s, mea={"response": "labels", "n_components": 10}), True, None),
@@ -86,6 +89,9 @@ def variants():
             True, None),
         "no EDRL (MEA+SVC, MEA defaults)": (
             lambda s: Pipeline([("mea", MEATransformer()), ("svc", SVC())]), False, None),
+        "no EDRL, MEA normalize=False": (
+            lambda s: Pipeline([("mea", MEATransformer(normalize=False)), ("svc", SVC())]),
+            False, None),
         "intra only (+ input block)": (
             lambda s: _card(s, keep=("intra", "input")), True, None),
         "inter only (+ input block)": (
@@ -111,6 +117,8 @@ def variants():
             lambda s: Pipeline([("lr", LogisticRegression(max_iter=1000))]), False, None),
         "baseline SVC(class_weight='balanced')": (
             lambda s: Pipeline([("svc", SVC(class_weight="balanced"))]), False, None),
+        "baseline Normalizer+SVC (unit-length rows of the 88 features)": (
+            lambda s: Pipeline([("norm", Normalizer()), ("svc", SVC())]), False, None),
     }
 
 
@@ -186,7 +194,7 @@ def markdown(rows, feature_set, n_seeds):
 
 def main(argv=None):
     parser = rs.base_parser(__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--only", nargs="+", default=None,
                         help="run only the variants whose name contains one of these words")
     args = parser.parse_args(argv)

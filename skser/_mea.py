@@ -174,7 +174,8 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     MEA is a multiblock partial least squares (MB-PLS) model. Its X blocks (by default the
     ``intra`` and ``inter`` embeddings of :class:`EDRLTransformer`) are projected onto a joint
     latent subspace of maximal covariance with a response block (by default the original
-    ``input`` features). :meth:`transform` returns the super scores, which feed any classifier.
+    ``input`` features). :meth:`transform` returns the super scores (inside a classification
+    pipeline, their directions: rows of unit length), which feed any classifier.
     The model is solved in closed form from cross-products, so :meth:`partial_fit` is exact.
 
     Parameters
@@ -214,6 +215,15 @@ class MEATransformer(TransformerMixin, BaseEstimator):
           :meth:`partial_fit`, the first call needs ``classes``.
         - ``"input+labels"``: the input block and the one-hot ``y`` together.
 
+    normalize : "auto" or bool, default="auto"
+        Whether :meth:`transform` scales each row of super scores to unit Euclidean length,
+        so that the output is the row's direction in the latent space (rows of zeros stay
+        zero). ``"auto"``: True when the response uses the labels and there are at least two
+        components (a discriminant subspace, where the direction carries the class; see
+        Notes), else False, which keeps the raw super scores of the paper's unsupervised
+        alignment. With one component a direction is only a sign. The choice made is
+        ``normalize_``. :meth:`block_transform` is never normalised.
+
     block_scaling : {"sqrt", "frobenius", "none"}, default="sqrt"
         Divides each X block by the square root of its width, by its Frobenius norm (of the
         centred block, divided by ``sqrt(n_samples)`` so that the factor does not depend on
@@ -246,6 +256,9 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     response_type_ : {"input", "labels", "input+labels"} or int
         The response used (``response`` with ``"auto"`` resolved).
+
+    normalize_ : bool
+        Whether :meth:`transform` returns unit-length rows (``normalize`` resolved).
 
     blocks_ : list of ndarray of int
         Column indices of every block, the response block included, in order.
@@ -352,6 +365,23 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     ``docs/robustness.rst`` and ``benchmarks/robust_ser_ablations.py``. Without a ``y``,
     ``"auto"`` keeps the paper's input response, so MEA alone stays unsupervised.
 
+    *Directions* (``normalize``). In that discriminant subspace the direction of a row's
+    super-score vector carries its emotion; its length also depends on how strongly the
+    discriminant features stand out from everything else in the utterance, which varies with
+    the speaker's expressiveness and with noise. Additive noise, after the usual per-corpus
+    (and per-condition) standardisation, adds variance to every feature, so the discriminant
+    part of each standardised row shrinks and the scores move towards the origin, where a
+    classifier trained on clean speech has its boundaries between classes. Scaling each row
+    to unit length is exactly invariant to such shrinkage (the tests check it) and uses no
+    statistics of the test set: every row is still transformed on its own. On the robustness
+    benchmark (mean over EDRL seeds 0 to 4) it raised the card pipeline's mean UAR over the
+    20 cells from 52.8 to 54.5 with ``egemaps_like`` and from 51.7 to 53.1 with eGeMAPSv02,
+    and MEA + SVC without EDRL from 50.2 to 53.3 and from 52.1 to 53.9. The gains are in the
+    speaker-independent cells (URDU's at every SNR, +3.0 to +6.0 points; EmoDB's at 10 dB and
+    below, up to +7.3); the cross-corpus cells move by -1.2 to +1.6, and clean EmoDB speakers
+    lose 3.4 points with ``egemaps_like``. Unit-length rows of the 88 input features instead
+    (no discriminant subspace) lower the SVC baseline from 51.9 to 50.5.
+
     References
     ----------
     .. [1] Westerhuis, Kourti & MacGregor (1998). Analysis of multiblock and hierarchical PCA
@@ -384,6 +414,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "blocks": [StrOptions({"auto"}), "array-like"],
         "response": [StrOptions(set(RESPONSES)), Interval(Integral, 0, None, closed="left")],
+        "normalize": [StrOptions({"auto"}), "boolean"],
         "block_scaling": [StrOptions(set(_mbpls.BLOCK_SCALINGS))],
         "scale": ["boolean"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -397,6 +428,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         *,
         blocks="auto",
         response="auto",
+        normalize="auto",
         block_scaling="sqrt",
         scale=True,
         device="cpu",
@@ -406,6 +438,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         self.n_components = n_components
         self.blocks = blocks
         self.response = response
+        self.normalize = normalize
         self.block_scaling = block_scaling
         self.scale = scale
         self.device = device
@@ -498,6 +531,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         n_x = len(self._x_columns)
         names = self.block_names_
         self.n_components_ = self._resolve_n_components(y, classes, n_x)
+        self.normalize_ = (
+            self._uses_labels() and self.n_components_ >= 2
+            if self.normalize == "auto" else bool(self.normalize)
+        )
         if check and self.n_components_ > n_x:
             raise ValueError(
                 f"n_components={self.n_components_} is larger than the number of X features "
@@ -656,16 +693,24 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
-            Super scores (float32 when ``dtype="float32"``).
+            Super scores, scaled to unit length per row when ``normalize_`` (float32 when
+            ``dtype="float32"``).
         """
         Xx = self._scaled_x(X)
         R = self.x_rotations_.astype(Xx.dtype)
         engine = _resolve_engine(self.device)
         if engine is None:
-            return Xx @ R
+            scores = Xx @ R
+            if self.normalize_:
+                norms = np.linalg.norm(scores, axis=1, keepdims=True)
+                scores /= np.where(norms > 0, norms, 1)
+            return scores
         import torch
 
         scores = torch.as_tensor(Xx, device=engine) @ torch.as_tensor(R, device=engine)
+        if self.normalize_:
+            norms = torch.linalg.vector_norm(scores, dim=1, keepdim=True)
+            scores /= torch.where(norms > 0, norms, 1)
         return scores.cpu().numpy()
 
     def block_transform(self, X):

@@ -259,7 +259,7 @@ def test_labels_response_equals_explicit_one_hot_block():
     X, layout = _edrl_like()
     y = np.array(["ang", "hap", "sad"])[np.argmax(X[:, :3], axis=1)]
     onehot = (y[:, None] == np.unique(y)).astype(float)
-    lab = MEATransformer(2, response="labels").fit(LayoutArray(X, layout), y)
+    lab = MEATransformer(2, response="labels", normalize=False).fit(LayoutArray(X, layout), y)
     ref = MEATransformer(2, blocks=[4, 3, N_Y, 3]).fit(np.hstack([X, onehot]))
     np.testing.assert_allclose(lab.transform(X), ref.transform(np.hstack([X, onehot])),
                                atol=1e-12)
@@ -279,6 +279,54 @@ def test_labels_in_pipeline_and_partial_fit_with_classes():
     part = MEATransformer(2, response="labels", blocks=[4, 3, N_Y])
     part.partial_fit(X[:40], y[:40], classes=[0, 1, 2]).partial_fit(X[40:], y[40:])
     _same_model(full, part, X)
+
+
+# ------------------------------------------------------------------------ normalize
+def test_auto_normalize_returns_directions_with_labels_only():
+    X, layout = _edrl_like()
+    X = LayoutArray(X, layout)
+    y = np.arange(60) % 3
+    auto = MEATransformer().fit(X, y)
+    raw = MEATransformer(normalize=False).fit(X, y)
+    assert auto.normalize_ and not raw.normalize_
+    scores = raw.transform(X)
+    np.testing.assert_allclose(
+        auto.transform(X), scores / np.linalg.norm(scores, axis=1, keepdims=True), atol=1e-12
+    )
+    np.testing.assert_allclose(np.linalg.norm(auto.transform(X), axis=1), 1.0)
+    # The fitted model itself does not depend on the option.
+    np.testing.assert_array_equal(auto.x_rotations_, raw.x_rotations_)
+    for a, b in zip(auto.block_transform(X), raw.block_transform(X)):
+        np.testing.assert_array_equal(a, b)
+
+    unsupervised = MEATransformer().fit(X)
+    assert not unsupervised.normalize_
+    one_component = MEATransformer(1, response="labels").fit(X, y)
+    assert not one_component.normalize_  # one direction is only a sign
+    forced = MEATransformer(1, response="labels", normalize=True).fit(X, y)
+    np.testing.assert_array_equal(np.abs(forced.transform(X)), 1.0)
+
+
+def test_normalize_is_scale_invariant_and_keeps_zero_rows():
+    mea, X = _fitted(3, normalize=True)
+    # A row at the training mean scores zero: it stays zero instead of becoming NaN.
+    centre = np.zeros((1, X.shape[1]))
+    centre[0, mea._x_columns] = mea.x_mean_
+    np.testing.assert_array_equal(mea.transform(centre), 0.0)
+    # Scaling a row's deviation from the mean (as noise dilutes the signal after per-condition
+    # standardisation) leaves its output unchanged.
+    shrunk = centre + 0.3 * (X - centre)
+    np.testing.assert_allclose(mea.transform(shrunk), mea.transform(X), atol=1e-12)
+
+
+def test_normalize_same_on_numpy_and_torch(monkeypatch):
+    numpy_model, X = _fitted(3, normalize=True)
+    monkeypatch.setattr(_mea, "_resolve_engine", lambda device: torch.device("cpu"))
+    torch_model, _ = _fitted(3, normalize=True)
+    np.testing.assert_allclose(torch_model.transform(X), numpy_model.transform(X), atol=1e-10)
+    centre = np.zeros((1, X.shape[1]))
+    centre[0, torch_model._x_columns] = torch_model.x_mean_
+    np.testing.assert_array_equal(torch_model.transform(centre), 0.0)
 
 
 # ------------------------------------------------------------------------------ errors
