@@ -356,12 +356,13 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     classifier to overfit. On the robustness benchmark (``benchmarks/robust_ser.py``: EmoDB
     and URDU, training on clean speech, testing cross-corpus and on unseen speakers, clean and
     with noise at 20 to 0 dB SNR; 20 cells), ``EDRLTransformer() -> MEATransformer() -> SVC()``
-    reached a mean UAR over the cells (mean ± standard deviation over EDRL seeds 0, 1, 2) of
-    53.3 ± 1.2 with skser's ``egemaps_like`` features and 51.5 ± 1.0 with openSMILE's
-    eGeMAPSv02 under the new default (``response="auto"``, i.e. the labels, with 3
-    components for the 4 emotions), against 52.1 ± 0.8 and 49.8 ± 0.3 under the previous one
-    (``response="input"``, 10 components). Ten labels-response components lost that gain
-    (49.9 and 49.6), and so did ``"input+labels"`` with 3 components (52.1 and 50.1); see
+    reached a mean UAR over the cells (mean ± standard deviation over EDRL seeds 0 to 4, raw
+    super scores) of 52.8 ± 1.2 with skser's ``egemaps_like`` features and 51.7 ± 0.8 with
+    openSMILE's eGeMAPSv02 with this response (the labels, 3 components for the 4 emotions),
+    against 51.7 ± 1.0 and 49.9 ± 0.6 with the paper's (``response="input"``, 10
+    components). With unit-length rows (below), ten labels-response components lose the gain
+    (50.3 and 51.0) and ``"input+labels"`` with 3 components stays lower (53.5 and 52.0,
+    against 54.5 and 53.1); see
     ``docs/robustness.rst`` and ``benchmarks/robust_ser_ablations.py``. Without a ``y``,
     ``"auto"`` keeps the paper's input response, so MEA alone stays unsupervised.
 
