@@ -505,6 +505,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             )
             self._set_blocks(layout)
         self._set_n_components(y, classes, check=first)
+        self.normalize_ = self._resolve_normalize()
         Z = self._stack_response(X, y, classes, infer_classes=final)
         if not Z.flags.writeable:
             Z = Z.copy()
@@ -532,10 +533,6 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         n_x = len(self._x_columns)
         names = self.block_names_
         self.n_components_ = self._resolve_n_components(y, classes, n_x)
-        self.normalize_ = (
-            self._uses_labels() and self.n_components_ >= 2
-            if self.normalize == "auto" else bool(self.normalize)
-        )
         if check and self.n_components_ > n_x:
             raise ValueError(
                 f"n_components={self.n_components_} is larger than the number of X features "
@@ -555,6 +552,12 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             n_classes = len(np.unique(np.asarray(labels))) if labels is not None else 2
             return max(1, min(n_classes - 1, n_x))
         return min(DEFAULT_INPUT_COMPONENTS, n_x)
+
+    def _resolve_normalize(self):
+        """``normalize``, or with "auto": unit-length rows for a labels response only."""
+        if self.normalize == "auto":
+            return self._uses_labels() and self.n_components_ >= 2
+        return bool(self.normalize)
 
     def _uses_labels(self):
         return self.response_type_ in ("labels", "input+labels")
