@@ -269,3 +269,26 @@ def test_debug_shows_the_traceback(tmp_path):
     res = skser("--debug", "evaluate", "missing.csv", cwd=tmp_path)
     assert res.returncode != 0
     assert "Traceback" in res.stderr
+
+
+def test_summary_table_keeps_a_failed_pair_visible():
+    from skser.cli._report import summary_table
+
+    rows = [
+        # pipeline, train, test, condition, metric, value, n
+        ("A", "c0", "c1", "clean", "uar", 0.50, 10),
+        ("A", "c1", "c0", "clean", "uar", np.nan, 10),  # this fit failed
+        ("B", "c0", "c1", "clean", "uar", 0.40, 10),
+        ("B", "c1", "c0", "clean", "uar", 0.60, 10),
+        ("A", "c0", "c0", "clean", "uar", 0.70, 10),
+        ("B", "c0", "c0", "clean", "uar", 0.80, 10),
+    ]
+    table = pd.DataFrame(rows, columns=["pipeline", "train", "test", "condition", "metric",
+                                        "value", "n"])
+    wide = summary_table(table)
+    assert list(wide.columns) == ["A", "B"]
+    assert list(wide.index) == [("within corpus", "clean"), ("cross corpus", "clean")]
+    # A's cross-corpus average is not the one pair that ran (50.0) but NaN.
+    assert np.isnan(wide.loc[("cross corpus", "clean"), "A"])
+    np.testing.assert_allclose(wide.loc[("cross corpus", "clean"), "B"], 50.0)
+    np.testing.assert_allclose(wide.loc[("within corpus", "clean")].to_numpy(), [70.0, 80.0])

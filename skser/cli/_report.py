@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from skser.model_selection._evaluate import _mean_keep_nan
+
 
 def _condition_order(conditions):
     """``clean`` first, then by noise name, then by decreasing SNR."""
@@ -29,14 +31,16 @@ def summary_table(table, *, metric="uar", pipeline="pipeline"):
 
     ``setting`` is ``"within corpus"`` for rows whose test corpus is the training corpus
     (speaker-independent folds) and ``"cross corpus"`` otherwise; values are averaged over the
-    (train, test) pairs of each setting.
+    (train, test) pairs of each setting, and a pair that failed (NaN) makes the average NaN.
     """
     t = table[table["metric"] == metric].copy()
     if t.empty:
         raise ValueError(f"the results have no metric {metric!r}")
     t["setting"] = np.where(t["train"] == t["test"], "within corpus", "cross corpus")
+    # A failed fit (NaN) makes its setting's average NaN: averaging only the pairs that ran
+    # would report a different set of pairs under the same row label.
     wide = t.pivot_table(index=["setting", "condition"], columns=pipeline, values="value",
-                         aggfunc="mean", sort=False, dropna=False) * 100
+                         aggfunc=_mean_keep_nan, sort=False, dropna=False) * 100
     pipelines = list(pd.unique(t[pipeline]))
     settings = [s for s in ("within corpus", "cross corpus") if s in set(t["setting"])]
     order = [(s, c) for s in settings for c in _condition_order(t["condition"])
