@@ -297,7 +297,7 @@ def base_parser(description):
 def main(argv=None):
     parser = base_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="25 files per class, for a smoke run")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4],
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)),
                         help="EDRL random_state values; seeded pipelines report their mean")
     args = parser.parse_args(argv)
     # EDRL trains small networks: one torch thread is faster than several on a busy machine.

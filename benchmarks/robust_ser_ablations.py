@@ -72,7 +72,8 @@ def variants():
     """name -> (factory(seed) -> pipeline, uses EDRL, fit parameter for speaker groups)."""
     paper_mea = {"response": "input", "n_components": 10}
     return {
-        "card, defaults (MEA: response labels, n_classes-1 components, unit-length rows)":
+        "card, defaults (MEA: labels, n_classes-1 components, unit-length rows; EDRL "
+        "input_noise=0.5)":
             (lambda s: _card(s), True, None),
         "MEA normalize=False (raw super scores; the default before)":
             (lambda s: _card(s, mea={"normalize": False}), True, None),
@@ -100,9 +101,10 @@ def variants():
             lambda s: _card(s, keep=("intra", "inter")), True, None),
         "intra partners from other speakers (edrl__groups)": (
             lambda s: _card(s), True, "edrl__groups"),
-        "input_noise=0": (lambda s: _card(s, edrl={"input_noise": 0.0}), True, None),
-        "input_noise=0.5": (lambda s: _card(s, edrl={"input_noise": 0.5}), True, None),
-        "input_noise=1.0": (lambda s: _card(s, edrl={"input_noise": 1.0}), True, None),
+        "input_noise=0 (no corruption)": (
+            lambda s: _card(s, edrl={"input_noise": 0.0}), True, None),
+        "input_noise=0.25": (lambda s: _card(s, edrl={"input_noise": 0.25}), True, None),
+        "input_noise=0.9": (lambda s: _card(s, edrl={"input_noise": 0.9}), True, None),
         "EDRL n_components=8": (lambda s: _card(s, edrl={"n_components": 8}), True, None),
         "EDRL n_components=64": (lambda s: _card(s, edrl={"n_components": 64}), True, None),
         "EDRL linear (hidden_layer_sizes=())": (

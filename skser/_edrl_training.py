@@ -171,6 +171,23 @@ class PartnerSampler:
 # --------------------------------------------------------------------------------------------
 
 
+def mix_with_noise(x, max_share, generator):
+    """Replace a random share of each row's variance by standard Gaussian noise.
+
+    Row ``i`` becomes ``sqrt(1 - s_i) * x_i + sqrt(s_i) * e_i`` with ``s_i`` uniform in
+    ``[0, max_share]`` and ``e_i ~ N(0, I)``. Why this form: speech in noise, standardised
+    per corpus and condition as usual, again has unit variance per feature, of which only a
+    part (shrinking with the SNR, and varying from utterance to utterance) still comes from
+    the speech. Adding noise to ``x`` instead would inflate the variance, a state the
+    encoders never meet on standardised test data, and one fixed level would train for one
+    SNR only.
+    """
+    share = torch.rand((x.shape[0], 1), generator=generator, dtype=x.dtype, device=x.device)
+    share = share * max_share
+    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    return x * torch.sqrt(1.0 - share) + noise * torch.sqrt(share)
+
+
 def _make_optimizer(params, learning_rate, weight_decay, device):
     kwargs = {"lr": learning_rate, "weight_decay": weight_decay}
     try:
@@ -235,8 +252,7 @@ def train_edrl(
             p_intra, p_inter = train_sampler.draw(rows, gen)
             x = X_train.index_select(0, rows)
             if input_noise > 0:
-                noise = torch.randn(x.shape, generator=gen, dtype=x.dtype, device=device)
-                x = x.add_(noise, alpha=input_noise)
+                x = mix_with_noise(x, input_noise, gen)
             t_intra, t_inter = X_train.index_select(0, p_intra), X_train.index_select(0, p_inter)
             for b in range(0, rows.shape[0], batch_size):
                 xb = x[b:b + batch_size]

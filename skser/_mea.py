@@ -357,13 +357,13 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     and URDU, training on clean speech, testing cross-corpus and on unseen speakers, clean and
     with noise at 20 to 0 dB SNR; 20 cells), ``EDRLTransformer() -> MEATransformer() -> SVC()``
     reached a mean UAR over the cells (mean ± standard deviation over EDRL seeds 0 to 4, raw
-    super scores) of 52.8 ± 1.2 with skser's ``egemaps_like`` features and 51.7 ± 0.8 with
-    openSMILE's eGeMAPSv02 with this response (the labels, 3 components for the 4 emotions),
-    against 51.7 ± 1.0 and 49.9 ± 0.6 with the paper's (``response="input"``, 10
-    components). With unit-length rows (below), ten labels-response components lose the gain
-    (50.3 and 51.0) and ``"input+labels"`` with 3 components stays lower (53.5 and 52.0,
-    against 54.5 and 53.1); see
-    ``docs/robustness.rst`` and ``benchmarks/robust_ser_ablations.py``. Without a ``y``,
+    super scores, EDRL with its earlier additive input noise) of 52.8 ± 1.2 with skser's
+    ``egemaps_like`` features and 51.7 ± 0.8 with openSMILE's eGeMAPSv02 with this
+    response (the labels, 3 components for the 4 emotions), against 51.7 ± 1.0 and
+    49.9 ± 0.6 with the paper's (``response="input"``, 10 components). With unit-length rows
+    (below), ten labels-response components lose the gain (50.3 and 51.0) and
+    ``"input+labels"`` with 3 components stays lower (53.5 and 52.0, against 54.5 and
+    53.1); see ``docs/robustness.rst`` and ``benchmarks/robust_ser_ablations.py``. Without a ``y``,
     ``"auto"`` keeps the paper's input response, so MEA alone stays unsupervised.
 
     *Directions* (``normalize``). In that discriminant subspace the direction of a row's
@@ -375,8 +375,9 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     classifier trained on clean speech has its boundaries between classes. Scaling each row
     to unit length is exactly invariant to such shrinkage (the tests check it) and uses no
     statistics of the test set: every row is still transformed on its own. On the robustness
-    benchmark (mean over EDRL seeds 0 to 4) it raised the card pipeline's mean UAR over the
-    20 cells from 52.8 to 54.5 with ``egemaps_like`` and from 51.7 to 53.1 with eGeMAPSv02,
+    benchmark (mean over EDRL seeds 0 to 4, EDRL with its earlier additive input noise) it
+    raised the card pipeline's mean UAR over the 20 cells from 52.8 to 54.5 with
+    ``egemaps_like`` and from 51.7 to 53.1 with eGeMAPSv02,
     and MEA + SVC without EDRL from 50.2 to 53.3 and from 52.1 to 53.9. The gains are in the
     speaker-independent cells (URDU's at every SNR, +3.0 to +6.0 points; EmoDB's at 10 dB and
     below, up to +7.3); the cross-corpus cells move by -1.2 to +1.6, and clean EmoDB speakers

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from skser import EDRLTransformer
-from skser._edrl_training import PartnerSampler
+from skser._edrl_training import PartnerSampler, mix_with_noise
 from skser._layout import LayoutArray, find_layout
 
 FAST = {"max_epochs": 3, "n_components": 4, "hidden_layer_sizes": (16,), "random_state": 0}
@@ -190,6 +190,40 @@ def test_partners_from_other_group_when_possible():
     # Without groups, the same data gives same-group partners for class 0 too.
     intra_ng = _sampler(classes, groups, False).draw(torch.as_tensor(rows), gen)[0].numpy()
     assert np.any(groups[intra_ng[c0]] == groups[rows[c0]])
+
+
+@pytest.mark.parametrize("max_share", [0.5, 1.0])
+def test_noise_mixing_keeps_unit_variance_and_spreads_the_share(max_share):
+    # Rows of standardised features: each output row is sqrt(1 - s) x + sqrt(s) e with one
+    # share s per row, uniform in [0, max_share]; recover s row by row by regression on x.
+    n, d = 300, 5000
+    x = torch.randn(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    out = mix_with_noise(x, max_share, torch.Generator().manual_seed(1))
+    x, out = x.numpy(), out.numpy()
+    slope = np.sum(out * x, axis=1) / np.sum(x * x, axis=1)
+    residual_var = np.var(out - slope[:, None] * x, axis=1)
+    np.testing.assert_allclose(slope**2 + residual_var, 1.0, atol=0.06)  # variance kept
+    share = residual_var  # each estimate has a standard error of about s * sqrt(2 / d)
+    assert share.min() > -0.08 and share.max() < max_share + 0.08
+    assert abs(share.mean() - max_share / 2) < 0.03
+    assert share.min() < 0.1 * max_share and share.max() > 0.9 * max_share
+    assert slope.min() > np.sqrt(1 - max_share) - 0.05 and slope.max() < 1.05
+
+
+def test_noise_mixing_zero_share_is_identity_and_seeded():
+    x = torch.randn(50, 8, generator=torch.Generator().manual_seed(0))
+    same = mix_with_noise(x, 0.0, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(same, x, rtol=0, atol=0)
+    a = mix_with_noise(x, 0.5, torch.Generator().manual_seed(2))
+    b = mix_with_noise(x, 0.5, torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, x)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_input_noise_outside_unit_interval_is_an_error(bad):
+    X, y = _data()
+    with pytest.raises(ValueError, match="input_noise"):
+        EDRLTransformer(**{**FAST, "input_noise": bad}).fit(X, y)
 
 
 def test_groups_change_the_fit():
