@@ -175,12 +175,8 @@ def mix_with_noise(x, max_share, generator):
     """Replace a random share of each row's variance by standard Gaussian noise.
 
     Row ``i`` becomes ``sqrt(1 - s_i) * x_i + sqrt(s_i) * e_i`` with ``s_i`` uniform in
-    ``[0, max_share]`` and ``e_i ~ N(0, I)``. Why this form: speech in noise, standardised
-    per corpus and condition as usual, again has unit variance per feature, of which only a
-    part (shrinking with the SNR, and varying from utterance to utterance) still comes from
-    the speech. Adding noise to ``x`` instead would inflate the variance, a state the
-    encoders never meet on standardised test data, and one fixed level would train for one
-    SNR only.
+    ``[0, max_share]`` and ``e_i ~ N(0, I)``: the variance of standardised rows is kept, as
+    in standardised noisy speech (the reasons are in ``EDRLTransformer``'s Notes).
     """
     share = torch.rand((x.shape[0], 1), generator=generator, dtype=x.dtype, device=x.device)
     share = share * max_share
