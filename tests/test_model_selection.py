@@ -409,3 +409,10 @@ def test_summarise_keeps_failed_fits():
     assert list(wide.columns) == ["clean", "white 0 dB"]
     assert wide.loc[("a", "b"), "clean"] == 0.5
     assert int(wide.isna().sum().sum()) == 3
+    # Averaged over both training corpora, a condition with a failed pair is NaN, not the
+    # mean of the pairs that ran.
+    table["pipeline"] = "P"
+    by_pipeline = summarise(table, index="pipeline")
+    assert np.isnan(by_pipeline.loc["P", "clean"])
+    table.loc[0, "value"] = 0.7
+    np.testing.assert_allclose(summarise(table, index="pipeline").loc["P", "clean"], 0.6)

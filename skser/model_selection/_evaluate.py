@@ -426,6 +426,8 @@ def summarise(table, *, metric="uar", index=None, columns="condition"):
             f"No rows with metric {metric!r}; metrics present: {list(pd.unique(table['metric']))}."
         )
     # Not pivot_table: it drops rows and columns whose values are all NaN, which would hide
-    # the fits that failed with error_score=np.nan.
-    wide = sub.groupby([*index, columns], sort=False, dropna=False)["value"].mean()
+    # the fits that failed with error_score=np.nan. Nor a NaN-skipping mean: with a coarser
+    # index, a failed (train, test) pair must not vanish from its row's average.
+    grouped = sub.groupby([*index, columns], sort=False, dropna=False)["value"]
+    wide = grouped.agg(_mean_keep_nan)
     return wide.unstack(columns)[list(pd.unique(sub[columns]))]
