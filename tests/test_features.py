@@ -227,6 +227,24 @@ def test_unreadable_file_skip_and_nan(wav_files):
     np.testing.assert_array_equal(Xn[[0, 2]], X)
 
 
+def test_skip_with_pandas_output_keeps_the_labels_of_the_kept_rows(wav_files):
+    items = pd.Series([str(wav_files["mono"]), str(wav_files["bad"]), str(wav_files["stereo"])],
+                      index=["u0", "u1", "u2"])
+    ref = AcousticFeatures().transform([wav_files["mono"], wav_files["stereo"]])
+    fe = AcousticFeatures(on_error="skip").set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for out in (fe.fit_transform(items), fe.transform(items)):
+            assert isinstance(out, pd.DataFrame)
+            assert list(out.index) == ["u0", "u2"]
+            assert list(out.columns) == list(fe.get_feature_names_out())
+            np.testing.assert_array_equal(out.to_numpy(), ref)
+        # Default output stays an array; pandas output without dropped rows keeps every label.
+        assert isinstance(AcousticFeatures(on_error="skip").transform(items), np.ndarray)
+        full = fe.transform(items.drop("u1"))
+    assert list(full.index) == ["u0", "u2"]
+
+
 def test_bad_array_item_is_reported_with_on_error():
     x = np.ones(500)
     x[3] = np.inf

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from joblib import Memory, Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
@@ -257,7 +258,9 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         What to do with an utterance that cannot be processed (unreadable file, NaN samples).
         ``"raise"``: raise an error naming the file (with ``memory`` set, files already done
         stay cached, so a rerun resumes). ``"skip"``: drop its row (the output then has fewer
-        rows than X). ``"nan"``: a row of NaN (e.g. for a ``Pipeline`` with an imputer).
+        rows than X; with ``set_output(transform="pandas")`` and a pandas X, the rows keep the
+        index labels of the kept items). ``"nan"``: a row of NaN (e.g. for a ``Pipeline``
+        with an imputer).
         Failed items are always reported by a warning naming them; :meth:`extract` returns
         the kept row indices and the errors, and :meth:`fit_transform` records them in
         ``kept_indices_`` and ``errors_`` (``transform`` leaves the estimator unchanged).
@@ -367,7 +370,8 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
             dropped some.
         """
         self._validate_params()
-        return self._extract(self._items(X))[0]
+        features, kept, _ = self._extract(self._items(X))
+        return self._labelled(features, X, kept)
 
     def fit_transform(self, X, y=None):
         """Validate X and extract its features; records ``kept_indices_`` and ``errors_``.
@@ -385,7 +389,26 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         """
         self.fit(X, y)
         features, self.kept_indices_, self.errors_ = self._extract(self._items(X))
-        return features
+        return self._labelled(features, X, self.kept_indices_)
+
+    def _labelled(self, features, X, kept):
+        """``features``, or a DataFrame with X's kept row labels if pandas output lost rows.
+
+        With ``set_output(transform="pandas")`` scikit-learn labels the output rows with X's
+        index, which no longer fits once ``on_error="skip"`` dropped rows; a DataFrame that
+        already carries the kept labels is left with them.
+        """
+        index = getattr(X, "index", None)
+        if (
+            index is None
+            or callable(index)  # a list's .index method, not row labels
+            or len(kept) == len(index)
+            or _get_output_config("transform", self)["dense"] != "pandas"
+        ):
+            return features
+        import pandas as pd
+
+        return pd.DataFrame(features, index=index[kept], columns=self.get_feature_names_out())
 
     def _items(self, X):
         """The utterances of X: paths and signals, or the rows of a validated 2-D array."""
