@@ -2,8 +2,8 @@
 
 Everything here is a pure function of arrays. The two array libraries in use (numpy on the
 CPU, torch on the GPU) share one implementation: the few operations whose spelling differs
-(allocating, ``eigh``, ``outer``) go through tiny helpers that dispatch on the array type, so
-the algebra, and therefore the signs, are the same on both.
+(allocating, the top eigenpair, ``outer``) go through tiny helpers that dispatch on the array
+type, so the algebra is the same on both, and signs are fixed by one rule.
 
 The statistics of a matrix ``Z = [X | Y]`` are its row count, its column means and its centred
 cross-products ``(Z - mean)ᵀ(Z - mean)``. Statistics of two row sets merge exactly with the
@@ -31,12 +31,22 @@ def _zeros(like, shape):
     return np.zeros(shape, dtype=like.dtype) if _is_numpy(like) else like.new_zeros(shape)
 
 
-def _eigh(a):
+def _top_eigenpair(a):
+    """Largest eigenvalue of the symmetric ``a`` and its eigenvector.
+
+    numpy asks LAPACK for that one pair only (2 to 3.5 times faster than the full
+    decomposition at a few hundred to a few thousand columns); torch has no such option.
+    """
     if _is_numpy(a):
-        return np.linalg.eigh(a)
+        import scipy.linalg
+
+        n = a.shape[0]
+        vals, vecs = scipy.linalg.eigh(a, subset_by_index=[n - 1, n - 1])
+        return float(vals[0]), vecs[:, 0]
     import torch
 
-    return torch.linalg.eigh(a)
+    vals, vecs = torch.linalg.eigh(a)
+    return float(vals[-1]), vecs[:, -1]
 
 
 def _outer(a, b):
@@ -167,13 +177,12 @@ def dominant_left_singular_vector(S):
         w = S[:, 0]
         sigma = float((w @ w) ** 0.5)
     elif q < p:
-        _, vecs = _eigh(S.T @ S)
-        w = S @ vecs[:, -1]
+        _, v = _top_eigenpair(S.T @ S)
+        w = S @ v
         sigma = float((w @ w) ** 0.5)
     else:
-        vals, vecs = _eigh(S @ S.T)
-        w = vecs[:, -1]
-        sigma = max(float(vals[-1]), 0.0) ** 0.5
+        val, w = _top_eigenpair(S @ S.T)
+        sigma = max(val, 0.0) ** 0.5
         return _flip_sign(w), sigma
     if sigma == 0.0:
         return w, sigma
