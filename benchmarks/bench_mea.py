@@ -88,6 +88,16 @@ def scaling(rows, widths_list, n_components, repeat):
         print(f"{Z.shape[1]:>8}{mea:>10.3f}{floor:>11.3f}{mea / floor:>11.2f}")
 
 
+def single_block(n, width, n_components, repeat):
+    """One block without a layout: its own response, so the solve is p x p per component."""
+    Z, _ = make_data(n, width, n_blocks=1, n_y=0)
+    floor = floor_time(Z, repeat)
+    mea = best_time(lambda: MEATransformer(n_components).fit(Z), repeat)
+    print(f"\nOne block of {width} columns as its own response (n={n}, {n_components} components)")
+    print(f"{'MEA [s]':>10}{'floor [s]':>11}{'MEA/floor':>11}")
+    print(f"{mea:>10.3f}{floor:>11.3f}{mea / floor:>11.2f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
@@ -96,9 +106,11 @@ def main(argv=None):
     if args.quick:
         headline(2_000, 250, 20, 2, args.device)
         scaling([1_000, 3_000, 10_000], [100, 250], 20, 2)
+        single_block(1_000, 300, 10, 2)
     else:
         headline(10_000, 500, 20, 3, args.device)
         scaling([1_000, 3_000, 10_000, 30_000, 100_000], [100, 250, 500, 1000], 20, 3)
+        single_block(3_000, 1000, 10, 3)
 
 
 if __name__ == "__main__":
