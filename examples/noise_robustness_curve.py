@@ -25,7 +25,7 @@ from sklearn.svm import SVC
 from skser import EDRLTransformer, MEATransformer
 from skser.datasets import make_speech_corpus
 from skser.features import AcousticFeatures
-from skser.model_selection import cross_corpus_evaluate
+from skser.model_selection import cross_corpus_evaluate, summarise
 from skser.noise import make_noisy_copies
 from skser.plotting import plot_uar_vs_snr
 from skser.preprocessing import standardize_per_group
@@ -79,7 +79,8 @@ for name, model in models.items():
     tables.append(table.assign(pipeline=name))
 table = pd.concat(tables, ignore_index=True)
 
-summary = table.pivot_table(index="condition", columns="pipeline", values="value", sort=False)
+# summarise keeps a failed direction visible (NaN) instead of averaging only the other one.
+summary = summarise(table, index="pipeline").T
 print("cross-corpus UAR, mean over the two train -> test directions:")
 print(summary.round(3).to_string())
 fig = plot_uar_vs_snr(table, metric="uar", pipeline="pipeline")
