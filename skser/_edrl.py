@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ._layout import BlockLayout, LayoutArray, prefixed_feature_names
+from .utils._validation import check_row_labels, kept_on_failure
 
 _MODULE_ATTRS = ("intra_encoder_", "inter_encoder_", "intra_decoder_", "inter_decoder_")
 
@@ -329,9 +330,14 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         self : EDRLTransformer
             The fitted transformer.
         """
+        with kept_on_failure(self):
+            return self._fit(X, y, groups)
+
+    def _fit(self, X, y, groups):
         from ._device import resolve_device
 
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        check_row_labels(y, X.shape[0], "y")
         check_classification_targets(y)
         hidden = self._hidden_sizes()
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -339,16 +345,11 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"EDRLTransformer needs at least two classes, got 1 class "
-                f"({self.classes_[0]!r}): inter-class partners would not exist."
+                f"({self.classes_.tolist()[0]!r}): inter-class partners would not exist."
             )
         group_codes = None
         if groups is not None:
-            groups = np.asarray(groups)
-            if groups.ndim != 1 or groups.shape[0] != X.shape[0]:
-                raise ValueError(
-                    f"groups must have one entry per sample: got shape {groups.shape}, "
-                    f"X has {X.shape[0]} samples."
-                )
+            groups = check_row_labels(groups, X.shape[0], "groups")
             group_codes = np.unique(groups, return_inverse=True)[1].astype(np.int64).ravel()
         device = resolve_device(self.device)
 

@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from . import _mbpls
 from ._device import resolve_device, torch_dtype
 from ._layout import find_layout
+from .utils._validation import check_row_labels, kept_on_failure
 
 RESPONSES = ("auto", "input", "labels", "input+labels")
 # Components kept by n_components=None with the input as the response.
@@ -464,9 +465,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         self : MEATransformer
             The fitted transformer.
         """
-        for name in ("n_samples_seen_", "_statistics", "classes_"):
-            self.__dict__.pop(name, None)
-        return self._update(X, y, classes=None, first=True, final=True)
+        with kept_on_failure(self):
+            for name in ("n_samples_seen_", "_statistics", "classes_"):
+                self.__dict__.pop(name, None)
+            return self._update(X, y, classes=None, first=True, final=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, classes=None):
@@ -488,7 +490,9 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             components cannot be computed and :meth:`transform` raises.
         """
         first = not hasattr(self, "n_samples_seen_")
-        return self._update(X, y, classes=classes, first=first, final=False)
+        # A chunk that fails (bad labels, wrong width) leaves the rows seen so far intact.
+        with kept_on_failure(self):
+            return self._update(X, y, classes=classes, first=first, final=False)
 
     def _update(self, X, y, *, classes, first, final):
         dtype = np.dtype(self.dtype)
@@ -499,6 +503,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             ensure_min_samples=2 if final else 1,
         )
         _check_finite(X, getattr(self, "feature_names_in_", None))
+        y = self._check_labels(y, X.shape[0])
         if first:
             # In partial_fit a chunk's labels may miss classes: "auto" needs ``classes`` there.
             self.response_type_ = _resolve_response(
@@ -515,6 +520,15 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         self.n_samples_seen_ = self._statistics.n
         self._solve_if_possible(engine, final)
         return self
+
+    def _check_labels(self, y, n_samples):
+        """y as a 1-D array when the response may use it (else as given: it is ignored)."""
+        if y is None or self.response == "input" or _is_integer(self.response):
+            return y
+        y = column_or_1d(y, warn=True)
+        if len(y) != n_samples:
+            raise ValueError(f"X has {n_samples} rows but y has {len(y)}.")
+        return check_row_labels(y, n_samples, "y")
 
     def _set_blocks(self, layout):
         n = self.n_features_in_
@@ -582,9 +596,6 @@ class MEATransformer(TransformerMixin, BaseEstimator):
                     f"response={self.response!r} needs at least two classes, y has one: "
                     f"{self.classes_.tolist()}."
                 )
-        y = column_or_1d(y, warn=True)
-        if len(y) != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)}.")
         labels = _one_hot(y, self.classes_).astype(X.dtype)
         n = X.shape[1]
         self._y_columns = np.concatenate(

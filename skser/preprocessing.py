@@ -22,6 +22,8 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
+from .utils._validation import check_row_labels
+
 __all__ = ["GroupStandardScaler", "standardize_per_group"]
 
 
@@ -29,15 +31,7 @@ def _check_groups(groups, n_samples):
     """Return groups as a 1-D array of length ``n_samples`` (``None`` means one group)."""
     if groups is None:
         return None
-    groups = np.asarray(groups)
-    if groups.ndim != 1:
-        raise ValueError(f"groups must be 1-D (one label per row), got shape {groups.shape}.")
-    if groups.shape[0] != n_samples:
-        raise ValueError(
-            f"groups has {groups.shape[0]} labels but X has {n_samples} rows; give one group "
-            "label (corpus or speaker) per row."
-        )
-    return groups
+    return check_row_labels(groups, n_samples, "groups (corpus or speaker of each row)")
 
 
 def _moments(X, with_mean, with_std):

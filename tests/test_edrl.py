@@ -289,7 +289,7 @@ def test_nan_inf_are_errors(bad):
 
 def test_groups_wrong_length():
     X, y = _data()
-    with pytest.raises(ValueError, match="one entry per sample.*X has 60 samples"):
+    with pytest.raises(ValueError, match=r"groups must hold one label per row \(60 rows\), got shape \(59,\)"):
         EDRLTransformer(**FAST).fit(X, y, groups=np.zeros(59))
 
 

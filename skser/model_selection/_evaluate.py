@@ -18,6 +18,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
 from ..metrics import get_scorers
+from ..utils._validation import check_row_labels
 
 CLEAN = "clean"
 COLUMNS = ["train", "test", "condition", "metric", "value", "n"]
@@ -41,20 +42,10 @@ def _check_inputs(X, y, corpus, conditions, groups):
         raise ValueError(f"X must be 2-D (rows x features), got shape {_shape(X)}.")
     if n == 0:
         raise ValueError("X has no rows.")
-    y = np.asarray(y)
-    corpus = np.asarray(corpus)
-    for name, a in (("y", y), ("corpus", corpus)):
-        if a.ndim != 1 or a.shape[0] != n:
-            raise ValueError(
-                f"{name} must hold one value per row of X ({n} rows), got shape {a.shape}."
-            )
+    y = check_row_labels(y, n, "y")
+    corpus = check_row_labels(corpus, n, "corpus")
     if groups is not None:
-        groups = np.asarray(groups)
-        if groups.ndim != 1 or groups.shape[0] != n:
-            raise ValueError(
-                f"groups (speakers) must hold one label per row of X ({n} rows), got shape "
-                f"{groups.shape}."
-            )
+        groups = check_row_labels(groups, n, "groups (speakers)")
     if conditions is None:
         conditions = {}
     if not isinstance(conditions, Mapping):

@@ -7,6 +7,8 @@ from sklearn.model_selection import BaseCrossValidator, LeaveOneGroupOut
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils.validation import _num_samples
 
+from ..utils._validation import check_row_labels
+
 
 def _check_corpus(groups, n_samples, who):
     if groups is None:
@@ -14,13 +16,7 @@ def _check_corpus(groups, n_samples, who):
             f"{who} needs the corpus label of each row: pass it as groups=corpus "
             "(e.g. GridSearchCV(...).fit(X, y, groups=corpus))."
         )
-    groups = np.asarray(groups)
-    if groups.ndim != 1 or groups.shape[0] != n_samples:
-        raise ValueError(
-            f"{who}: groups must hold one corpus label per row, got shape {groups.shape} for "
-            f"{n_samples} rows."
-        )
-    return groups
+    return check_row_labels(groups, n_samples, f"{who}: groups (corpus labels)")
 
 
 def _as_list(corpora, name):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ..utils._validation import check_row_labels
 from ._base import _pyplot
 
 
@@ -87,15 +88,9 @@ def plot_embedding(
     ['by emotion', 'by corpus']
     """
     X = check_array(X, dtype="numeric", ensure_min_samples=2)
-    panels = [("emotion", np.asarray(emotion))]
+    panels = [("emotion", check_row_labels(emotion, X.shape[0], "emotion"))]
     if corpus is not None:
-        panels.append(("corpus", np.asarray(corpus)))
-    for name, labels in panels:
-        if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"{name} must hold one label per row of X ({X.shape[0]} rows), got shape "
-                f"{labels.shape}."
-            )
+        panels.append(("corpus", check_row_labels(corpus, X.shape[0], "corpus")))
     Z, axis_names = _project(X, method, random_state)
 
     plt = _pyplot()
