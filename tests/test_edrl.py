@@ -289,7 +289,8 @@ def test_nan_inf_are_errors(bad):
 
 def test_groups_wrong_length():
     X, y = _data()
-    with pytest.raises(ValueError, match=r"groups must hold one label per row \(60 rows\), got shape \(59,\)"):
+    message = r"groups must hold one label per row \(60 rows\), got shape \(59,\)"
+    with pytest.raises(ValueError, match=message):
         EDRLTransformer(**FAST).fit(X, y, groups=np.zeros(59))
 
 

@@ -274,8 +274,11 @@ def test_two_d_array_rows_are_signals():
 
 
 def test_bad_inputs_are_rejected():
-    with pytest.raises(ValueError, match="2D array"):
-        AcousticFeatures().fit_transform(np.zeros(1000))
+    # One 1-D signal: the advice names what works, not scikit-learn's reshape(-1, 1), which
+    # would turn every audio sample into an utterance.
+    for one_signal in (np.zeros(1000), [0.0] * 1000):
+        with pytest.raises(ValueError, match=r"single 1-D signal.*\[signal\] or signal\[None, :\]"):
+            AcousticFeatures().fit_transform(one_signal)
     with pytest.raises(ValueError, match="wrap it in a list"):
         AcousticFeatures().fit_transform("a.wav")
     with pytest.raises(ValueError, match="empty"):

@@ -222,7 +222,8 @@ def test_embedding_methods(rng):
         plot_embedding(X, emotion, method="umap")
     with pytest.raises(ValueError, match="2-column X"):
         plot_embedding(X, emotion, method="none")
-    with pytest.raises(ValueError, match=r"corpus must hold one label per row \(\d+ rows\), got shape \(1,\)"):
+    message = r"corpus must hold one label per row \(\d+ rows\), got shape \(1,\)"
+    with pytest.raises(ValueError, match=message):
         plot_embedding(X, emotion, ["a"])
     with pytest.raises(ValueError, match=r"corpus has 1 missing label\(s\)"):
         plot_embedding(X, emotion, np.r_[[None], emotion[1:]])

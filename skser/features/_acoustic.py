@@ -199,6 +199,8 @@ def _as_items(X):
         is_column = X.ndim == 2 and X.dtype.kind in "OUS" and X.shape[1] == 1 and X.size
         if is_column and all(_is_path(v) for v in X[:, 0]):
             return [os.fspath(v) for v in X[:, 0]]
+        if X.ndim == 1 and X.dtype.kind in "biuf":
+            _one_signal()
         if X.ndim == 1 and X.dtype.kind in "OUS":
             pass  # a vector of paths or of arrays: handled below
         else:
@@ -220,11 +222,22 @@ def _as_items(X):
             items.append(os.fspath(v))
             continue
         arr = np.asarray(v)
+        if i == 0 and arr.ndim == 0 and arr.dtype.kind in "biuf":
+            _one_signal()  # a flat list of numbers
         if arr.ndim == 0 or arr.dtype.kind not in "biuf":
-            # A flat list of numbers (one row of a 2-D array): let the array path handle it.
-            return None if i == 0 and arr.ndim == 0 else _bad_item(i, v)
+            _bad_item(i, v)
         items.append(arr)
     return items
+
+
+def _one_signal():
+    # scikit-learn's generic advice, X.reshape(-1, 1), would make every audio sample an
+    # utterance of its own: say what works for one signal instead.
+    raise ValueError(
+        "X is a single 1-D signal, but AcousticFeatures takes a sequence of utterances. "
+        "Reshape your data: pass [signal] or signal[None, :], or use "
+        "skser.features.extract_features(signal, sr=sr)."
+    )
 
 
 def _bad_item(i, v):
