@@ -109,7 +109,9 @@ def prefixed_feature_names(layout: BlockLayout, block_feature_names: dict) -> np
 class LayoutArray(np.ndarray):
     """A 2-D ``ndarray`` that carries the :class:`BlockLayout` of its columns.
 
-    Row indexing, copies and ufuncs keep the layout; pickling keeps it too. Everything that
+    Row indexing, copies and ufuncs keep the layout; pickling keeps it too. Indexing that
+    selects or reorders columns drops it (a reordering keeps the width, so the layout could not
+    be told stale from it). Everything that
     accepts an ``ndarray`` accepts a ``LayoutArray``; ``np.asarray`` turns it back into a plain
     array.
     """
@@ -122,6 +124,12 @@ class LayoutArray(np.ndarray):
     def __array_finalize__(self, obj):
         self.layout = getattr(obj, "layout", None)
 
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(out, LayoutArray) and not _selects_rows_only(key):
+            out.layout = None
+        return out
+
     def __reduce__(self):
         constructor, args, state = super().__reduce__()
         return constructor, args, (state, self.layout)
@@ -130,6 +138,20 @@ class LayoutArray(np.ndarray):
         array_state, layout = state
         super().__setstate__(array_state)
         self.layout = layout
+
+
+def _selects_rows_only(key) -> bool:
+    """True for an index that keeps every column in place: ``X[rows]`` or ``X[rows, :]``."""
+    if not isinstance(key, tuple):
+        return key is not None and key is not Ellipsis
+    if len(key) == 1:
+        return _selects_rows_only(key[0])
+    return (
+        len(key) == 2
+        and _selects_rows_only(key[0])
+        and isinstance(key[1], slice)
+        and key[1] == slice(None)
+    )
 
 
 def find_layout(X) -> BlockLayout | None:

@@ -71,6 +71,29 @@ def test_stale_layout_is_ignored_and_plain_arrays_have_none():
     assert find_layout(np.zeros((3, 7))) is None
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        (slice(None), np.r_[2:4, 0:2, 4:7]),  # intra and inter swapped: same width
+        (slice(None), slice(None, None, -1)),
+        (Ellipsis, slice(None)),
+        (slice(None), [0, 1, 2, 3, 4, 5, 6]),
+    ],
+)
+def test_column_indexing_drops_the_layout_even_at_the_same_width(key):
+    X = LayoutArray(np.arange(21.0).reshape(3, 7), LAYOUT)
+    assert X[key].shape == (3, 7)
+    assert find_layout(X[key]) is None
+
+
+@pytest.mark.parametrize(
+    "key", [slice(0, 2), [2, 0], np.array([True, False, True]), (slice(0, 2), slice(None))]
+)
+def test_row_indexing_keeps_the_layout(key):
+    X = LayoutArray(np.arange(21.0).reshape(3, 7), LAYOUT)
+    assert find_layout(X[key]) == LAYOUT
+
+
 def test_layout_found_in_dataframe_columns():
     names = prefixed_feature_names(LAYOUT, {})
     frame = pd.DataFrame(np.zeros((2, 7)), columns=names)
