@@ -255,6 +255,7 @@ def test_fit_then_predict(features, corpus_dir, tmp_path):
         (("demo", "--random-state", "abc"), "invalid int value"),
         (("evaluate", "--models", "lstm", "x.csv"), "invalid choice"),
         (("no-such-command",), "invalid choice"),
+        (("extract", ".", "-o", "f.csv", "--sr", "100"), "at least 8000 Hz, got '100'"),
     ],
 )
 def test_user_mistakes_give_one_line_and_nonzero_exit(tmp_path, args, needle):
@@ -263,6 +264,15 @@ def test_user_mistakes_give_one_line_and_nonzero_exit(tmp_path, args, needle):
     line = _one_error_line(skser(*args, cwd=tmp_path))
     assert line.startswith("skser")
     assert needle in line
+
+
+def test_main_returns_the_status_of_a_usage_error_instead_of_exiting(capsys):
+    from skser.cli import main
+
+    assert main(["evaluate", "--models", "lstm", "x.csv"]) == 2
+    assert "invalid choice: 'lstm'" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert "Run 'skser COMMAND --help'" in capsys.readouterr().out
 
 
 def test_debug_shows_the_traceback(tmp_path):

@@ -7,6 +7,7 @@ import os
 import sys
 import traceback
 
+from ..features._acoustic import MIN_SAMPLE_RATE
 from ._errors import UsageError
 
 PROG = "skser"
@@ -27,6 +28,15 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _sample_rate(text):
+    value = _positive_int(text)
+    if value < MIN_SAMPLE_RATE:
+        raise argparse.ArgumentTypeError(
+            f"expected a sample rate of at least {MIN_SAMPLE_RATE} Hz, got {text!r}"
+        )
     return value
 
 
@@ -117,7 +127,7 @@ def build_parser():
                    help="corpus layout (default: detected)")
     p.add_argument("--feature-set", default="egemaps_like", metavar="NAME",
                    help="feature set of skser.features (default: %(default)s)")
-    p.add_argument("--sr", type=_positive_int, default=16000,
+    p.add_argument("--sr", type=_sample_rate, default=16000,
                    help="analysis sample rate in Hz (default: %(default)s)")
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                    help="parallel workers (default: 1; -1 = all cores)")
@@ -267,7 +277,12 @@ def main(argv=None):
     2
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # argparse has printed the usage error (status 2) or the help (0); return the status
+        # as documented instead of leaving the interpreter from inside a library call.
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

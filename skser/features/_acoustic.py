@@ -25,6 +25,8 @@ from ._descriptors import extract_egemaps_like, extract_mfcc_stats
 _EXTRACTORS = {"egemaps_like": extract_egemaps_like, "mfcc_stats": extract_mfcc_stats}
 _OPENSMILE_SETS = ("eGeMAPSv02", "GeMAPSv01b", "ComParE_2016")
 FEATURE_SETS = tuple(_EXTRACTORS) + tuple(f"opensmile:{name}" for name in _OPENSMILE_SETS)
+# Telephone-band speech is the lowest rate the descriptors' frequency bands are defined for.
+MIN_SAMPLE_RATE = 8000
 
 
 # --------------------------------------------------------------------------------------
@@ -60,7 +62,7 @@ def _extract_dict(signal, sr, feature_set):
 @validate_params(
     {
         "signal": ["array-like"],
-        "sr": [Interval(Integral, 8000, None, closed="left")],
+        "sr": [Interval(Integral, MIN_SAMPLE_RATE, None, closed="left")],
         "feature_set": [StrOptions(set(FEATURE_SETS))],
     },
     prefer_skip_nested_validation=True,
@@ -321,7 +323,7 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "feature_set": [StrOptions(set(FEATURE_SETS))],
-        "sr": [Interval(Integral, 8000, None, closed="left")],
+        "sr": [Interval(Integral, MIN_SAMPLE_RATE, None, closed="left")],
         "n_jobs": [Integral, None],
         "on_error": [StrOptions({"raise", "skip", "nan"})],
         "memory": [None, str, HasMethods(["cache"])],
