@@ -187,8 +187,9 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     2.0 ms with GELU on one CPU thread. The codes are linear so that MEA, which standardises
     its blocks, sees them unclipped. Weights are initialised as torch's
     ``nn.Linear`` does, from a local generator. Training runs in float32; ``transform`` runs
-    the encoders in float64 so that a row's embedding does not depend on the other rows
-    transformed with it, and returns float64.
+    the encoders in float64, so that a row's embedding agrees to float64 rounding (about
+    1e-15; float32 would differ in the 7th digit) whatever other rows are transformed with it,
+    and returns float64.
 
     *Single-sample classes.* A class with one training sample has no other same-class
     sample: a ``UserWarning`` names the class and the sample is its own intra target (a plain

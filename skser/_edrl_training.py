@@ -310,9 +310,9 @@ def train_edrl(
 def encode(encoder, X, device, batch_rows=1 << 16):
     """Apply ``encoder`` to ``X`` (float64 numpy) in float64, in row chunks; numpy out.
 
-    Inference runs on a float64 copy of the module so that the embedding of a row does not
-    depend on which other rows are transformed with it (float32 matrix products may round
-    differently with the batch shape).
+    Inference runs on a float64 copy of the module so that the embedding of a row depends on
+    which other rows are transformed with it only at float64 rounding (matrix products round
+    differently with the batch shape; in float32 that shows in the 7th digit).
     """
     module = copy.deepcopy(encoder).to(device=device, dtype=torch.float64)
     out = []
