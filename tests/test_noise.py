@@ -197,6 +197,8 @@ def test_noisy_copies_errors(corpus):
     signals, noises = corpus
     with pytest.raises(ValueError, match="signals is empty"):
         make_noisy_copies([], noises, [0])
+    with pytest.raises(ValueError, match=r"single 1-D signal.*pass \[signal\]"):
+        make_noisy_copies(np.zeros(16000), noises, [0])
     with pytest.raises(ValueError, match="noises is empty"):
         make_noisy_copies(signals, {}, [0])
     with pytest.raises(ValueError, match="finite"):

@@ -138,6 +138,10 @@ def test_confusion_matrices_grid():
     }
     fig = plot_confusion_matrices(y, preds, ncols=2)
     assert len(fig.axes) == 3
+    # numpy integers (e.g. from a grid of settings) are integers too; bools are not.
+    assert len(plot_confusion_matrices(y, preds, ncols=np.int64(2)).axes) == 3
+    with pytest.raises(ValueError, match="ncols must be a positive integer, got True"):
+        plot_confusion_matrices(y, preds, ncols=True)
     assert fig.axes[2].get_title() == "edrl-mea\nUAR 1.00"
     assert fig.axes[0].get_title() == "svc\nUAR 0.75"
     labels = ["ang", "hap", "neu", "sad"]

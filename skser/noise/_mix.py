@@ -230,6 +230,11 @@ def make_noisy_copies(signals, noises, snrs, *, output_dir=None, sr: int = 16000
     >>> manifest[["index", "snr_db", "noise"]].values.tolist()
     [[0, 0.0, 'noise0'], [1, 0.0, 'noise0'], [0, 10.0, 'noise0'], [1, 10.0, 'noise0']]
     """
+    if isinstance(signals, np.ndarray) and signals.ndim == 1 and signals.dtype.kind in "biuf":
+        raise ValueError(
+            "signals is a single 1-D signal, but make_noisy_copies takes a sequence of "
+            "utterances: pass [signal] (or use mix_at_snr for one signal)."
+        )
     signals = list(signals)
     if not signals:
         raise ValueError("signals is empty; give at least one utterance.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -63,7 +64,7 @@ def plot_confusion_matrices(
             "preds must be a non-empty dict {model name: predicted labels}, got "
             f"{type(preds).__name__}."
         )
-    if not (isinstance(ncols, int) and ncols >= 1):
+    if not (isinstance(ncols, numbers.Integral) and not isinstance(ncols, bool) and ncols >= 1):
         raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
     if normalize not in ("true", "pred", "all", None):
         raise ValueError(f"normalize must be 'true', 'pred', 'all' or None, got {normalize!r}.")
