@@ -109,8 +109,15 @@ def variants():
         "EDRL n_components=64": (lambda s: _card(s, edrl={"n_components": 64}), True, None),
         "EDRL linear (hidden_layer_sizes=())": (
             lambda s: _card(s, edrl={"hidden_layer_sizes": ()}), True, None),
-        "EDRL 30 epochs, no early stopping": (
-            lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 30}), True, None),
+        **{
+            f"EDRL {epochs} epochs, no early stopping": (
+                lambda s, epochs=epochs: _card(
+                    s, edrl={"early_stopping": False, "max_epochs": epochs}
+                ),
+                True, None,
+            )
+            for epochs in (15, 30, 60, 100)
+        },
         "classifier LogisticRegression": (
             lambda s: _card(s, clf=LogisticRegression(max_iter=1000)), True, None),
         "classifier SVC(class_weight='balanced')": (
@@ -196,7 +203,7 @@ def markdown(rows, feature_set, n_seeds):
 
 def main(argv=None):
     parser = rs.base_parser(__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--only", nargs="+", default=None,
                         help="run only the variants whose name contains one of these words")
     args = parser.parse_args(argv)

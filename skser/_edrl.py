@@ -91,7 +91,10 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         ``0`` trains on the clean rows.
     early_stopping : bool, default=True
         Hold out a stratified ``validation_fraction`` of the training set, stop when its loss
-        has not improved for ``n_iter_no_change`` epochs and restore the best weights.
+        has not improved for ``n_iter_no_change`` epochs and restore the best weights. The
+        held-out rows come from the training corpus; when the model will meet other corpora,
+        a fixed short training (``False`` with ``max_epochs=30``) transferred better on the
+        robustness benchmark (``docs/robustness.rst``).
     validation_fraction : float, default=0.1
         Share of each class held out for early stopping.
     n_iter_no_change : int, default=10
