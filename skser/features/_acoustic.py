@@ -25,7 +25,8 @@ from ._descriptors import extract_egemaps_like, extract_mfcc_stats
 _EXTRACTORS = {"egemaps_like": extract_egemaps_like, "mfcc_stats": extract_mfcc_stats}
 _OPENSMILE_SETS = ("eGeMAPSv02", "GeMAPSv01b", "ComParE_2016")
 FEATURE_SETS = tuple(_EXTRACTORS) + tuple(f"opensmile:{name}" for name in _OPENSMILE_SETS)
-# Telephone-band speech is the lowest rate the descriptors' frequency bands are defined for.
+# Telephone-band speech; below it even the F0 and formant ranges would be cut off (bands that
+# reach above sr / 2, such as 2-5 kHz, are truncated at the Nyquist frequency).
 MIN_SAMPLE_RATE = 8000
 
 
