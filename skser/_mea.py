@@ -525,10 +525,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         """y as a 1-D array when the response may use it (else as given: it is ignored)."""
         if y is None or self.response == "input" or _is_integer(self.response):
             return y
-        y = column_or_1d(y, warn=True)
-        if len(y) != n_samples:
-            raise ValueError(f"X has {n_samples} rows but y has {len(y)}.")
-        return check_row_labels(y, n_samples, "y")
+        return check_row_labels(column_or_1d(y, warn=True), n_samples, "y")
 
     def _set_blocks(self, layout):
         n = self.n_features_in_

@@ -7,7 +7,6 @@ import os
 import sys
 import traceback
 
-from ..features._acoustic import MIN_SAMPLE_RATE
 from ._errors import UsageError
 
 PROG = "skser"
@@ -32,6 +31,10 @@ def _positive_int(text):
 
 
 def _sample_rate(text):
+    # Imported here, only when --sr is given: the features package costs ~0.1 s to import and
+    # the parser is built for every command, --help included.
+    from ..features._acoustic import MIN_SAMPLE_RATE
+
     value = _positive_int(text)
     if value < MIN_SAMPLE_RATE:
         raise argparse.ArgumentTypeError(
