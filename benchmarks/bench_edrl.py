@@ -61,21 +61,22 @@ def main(argv=None):
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()  # the estimator runs with exactly this many
 
     X, y = make_data(n_samples, args.features, args.classes)
     print(f"EDRLTransformer benchmark: {n_samples} x {args.features}, {args.classes} classes, "
           f"{epochs} epochs, device={args.device}")
     print(f"python {platform.python_version()}, torch {torch.__version__}, "
-          f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}")
+          f"{os.cpu_count()} CPUs, torch threads {threads}")
 
     # Warm-up: first-call costs (library loading, allocator) are not training throughput.
     EDRLTransformer(max_epochs=1, early_stopping=False, device=args.device,
-                    random_state=0).fit(X[:2000], y[:2000])
+                    n_threads=threads, random_state=0).fit(X[:2000], y[:2000])
 
     best_fit, best_epoch_rate, est = 0.0, 0.0, None
     for repeat in range(args.repeats):
         est = EDRLTransformer(max_epochs=epochs, early_stopping=False, device=args.device,
-                              random_state=repeat)
+                              n_threads=threads, random_state=repeat)
         if args.device != "cpu" and torch.cuda.is_available():
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()

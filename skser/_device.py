@@ -5,6 +5,8 @@ torch is imported lazily so that ``import skser`` and the numpy-only paths stay 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 
 def resolve_device(device: str):
     """Map ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) and ``"auto"`` to a ``torch.device``.
@@ -37,3 +39,26 @@ def torch_dtype(dtype: str):
     import torch
 
     return {"float32": torch.float32, "float64": torch.float64}[dtype]
+
+
+@contextmanager
+def torch_threads(n_threads):
+    """Run the block with ``n_threads`` torch intra-op CPU threads, then restore the caller's.
+
+    ``None`` leaves torch's setting alone. torch's thread count is process-wide, so the
+    caller's value is put back on exit, also when the block raises.
+    """
+    if n_threads is None:
+        yield
+        return
+    import torch
+
+    previous = torch.get_num_threads()
+    if previous == n_threads:
+        yield
+        return
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

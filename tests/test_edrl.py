@@ -399,3 +399,59 @@ def test_import_skser_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+# --------------------------------------------------------------------------------------------
+# torch threads
+
+
+@pytest.fixture
+def two_torch_threads():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize(("n_threads", "expected_inside"), [(1, 1), (3, 3), (None, 2)])
+def test_n_threads_applies_during_fit_and_transform_then_restores(
+    two_torch_threads, monkeypatch, n_threads, expected_inside
+):
+    import skser._edrl_training as training
+
+    seen = []
+    for name in ("train_edrl", "encode"):
+        original = getattr(training, name)
+
+        def spy(*args, _original=original, **kwargs):
+            seen.append(torch.get_num_threads())
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(training, name, spy)
+    X, y = _data()
+    edrl = EDRLTransformer(**FAST, n_threads=n_threads).fit(X, y)
+    assert torch.get_num_threads() == 2
+    edrl.transform(X)
+    assert torch.get_num_threads() == 2
+    assert seen == [expected_inside] * 3  # train_edrl, then encode for intra and inter
+
+
+def test_n_threads_restored_when_fit_fails(two_torch_threads, monkeypatch):
+    import skser._edrl_training as training
+
+    def broken(*args, **kwargs):
+        assert torch.get_num_threads() == 1
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train_edrl", broken)
+    X, y = _data()
+    with pytest.raises(KeyboardInterrupt):
+        EDRLTransformer(**FAST).fit(X, y)
+    assert torch.get_num_threads() == 2
+
+
+def test_n_threads_does_not_change_the_result():
+    X, y = _data()
+    one = EDRLTransformer(**FAST, n_threads=1).fit_transform(X, y)
+    two = EDRLTransformer(**FAST, n_threads=2).fit_transform(X, y)
+    np.testing.assert_allclose(one, two, rtol=1e-5, atol=1e-5)
