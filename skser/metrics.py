@@ -12,6 +12,10 @@ SER papers report two numbers:
 
 Macro-F1 (the unweighted mean of per-emotion F1) is reported alongside.
 
+For continuous ratings (arousal, valence, dominance) the field reports the **CCC**
+(concordance correlation coefficient, Lin 1989; the metric of the AVEC challenges and of
+MSP-Podcast): :func:`ccc_score`, and the scorer ``get_scorer("ccc")``.
+
 Scorers by name
 ---------------
 scikit-learn has no public way to register new scorer names, so ``GridSearchCV(...,
@@ -19,6 +23,7 @@ scoring="uar")`` cannot work. This module offers the honest alternatives:
 
 * :data:`SCORERS`, a dict ``{"uar": ..., "wa": ..., "macro_f1": ...}`` of scorer objects, usable
   directly as multi-metric scoring: ``GridSearchCV(..., scoring=SCORERS, refit="uar")``;
+  :data:`REGRESSION_SCORERS` (``{"ccc": ...}``) is its counterpart for ratings;
 * :func:`get_scorer` (``get_scorer("uar")``) for one scorer, falling back to scikit-learn's
   names (``"accuracy"``, ``"f1_macro"``...) for anything else;
 * :func:`get_scorers` to build a multi-metric dict from a list of names;
@@ -43,9 +48,12 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, make_scorer, recall_score
 from sklearn.metrics import get_scorer as _sk_get_scorer
+from sklearn.utils import check_array, check_consistent_length
 
 __all__ = [
+    "REGRESSION_SCORERS",
     "SCORERS",
+    "ccc_score",
     "get_scorer",
     "get_scorer_names",
     "get_scorers",
@@ -167,12 +175,80 @@ def macro_f1_score(y_true, y_pred, *, labels=None, sample_weight=None):
     )
 
 
+def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+    """Concordance correlation coefficient (CCC) of continuous ratings (Lin 1989).
+
+    ``CCC = 2 cov(t, p) / (var(t) + var(p) + (mean(t) - mean(p)) ** 2)`` with population
+    (``1 / n``) moments. It is Pearson's correlation penalised for any shift of mean or scale
+    between prediction and truth: 1 is perfect agreement, 0 none, -1 perfect inversion. It is
+    the standard score of dimensional emotion (arousal, valence, dominance) since the AVEC
+    challenges (Ringeval et al. 2015). Source: L. I. Lin, "A concordance correlation
+    coefficient to evaluate reproducibility", *Biometrics* 45(1), 1989.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True ratings.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Predicted ratings, on the same scale.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the moments.
+    multioutput : {"uniform_average", "raw_values"}, default="uniform_average"
+        Average the CCC of each output, or return one per output.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        CCC in [-1, 1]. Where truth and prediction are one and the same constant the
+        agreement is perfect and the CCC is 1 (the formula's 0 / 0).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, a value is NaN or infinite, there is no sample, or a weight is
+        negative or all weights are zero.
+
+    Examples
+    --------
+    >>> from skser.metrics import ccc_score
+    >>> ccc_score([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    1.0
+    >>> round(ccc_score([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]), 4)  # shifted: r = 1, CCC < 1
+    0.5714
+    """
+    t = check_array(y_true, ensure_2d=False, dtype=np.float64, input_name="y_true")
+    p = check_array(y_pred, ensure_2d=False, dtype=np.float64, input_name="y_pred")
+    check_consistent_length(t, p, sample_weight)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has shape {t.shape} and y_pred {p.shape}; they must match.")
+    if multioutput not in ("uniform_average", "raw_values"):
+        raise ValueError(
+            f"multioutput must be 'uniform_average' or 'raw_values', got {multioutput!r}."
+        )
+    t, p = t.reshape(len(t), -1), p.reshape(len(p), -1)
+    w = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if np.any(w < 0) or not np.isfinite(w).all() or w.sum() <= 0:
+        raise ValueError("sample_weight must be finite, non-negative and not all zero.")
+    w = w[:, None] / w.sum()
+    mt, mp = (w * t).sum(axis=0), (w * p).sum(axis=0)
+    dt, dp = t - mt, p - mp
+    cov = (w * dt * dp).sum(axis=0)
+    denom = (w * dt**2).sum(axis=0) + (w * dp**2).sum(axis=0) + (mt - mp) ** 2
+    ccc = np.where(denom > 0, 2 * cov / np.where(denom > 0, denom, 1.0), 1.0)
+    if multioutput == "raw_values":
+        return ccc
+    return float(ccc.mean())
+
+
 #: Scorers of the SER metrics by name, usable as ``scoring=SCORERS`` (multi-metric).
 SCORERS = {
     "uar": make_scorer(uar_score),
     "wa": make_scorer(wa_score),
     "macro_f1": make_scorer(macro_f1_score),
 }
+
+#: Scorers of continuous ratings (arousal, valence, dominance) by name: ``{"ccc": ...}``.
+REGRESSION_SCORERS = {"ccc": make_scorer(ccc_score)}
 
 
 def get_scorer_names():
@@ -187,9 +263,9 @@ def get_scorer_names():
     --------
     >>> from skser.metrics import get_scorer_names
     >>> get_scorer_names()
-    ['macro_f1', 'uar', 'wa']
+    ['ccc', 'macro_f1', 'uar', 'wa']
     """
-    return sorted(SCORERS)
+    return sorted({**SCORERS, **REGRESSION_SCORERS})
 
 
 def get_scorer(scoring):
@@ -198,7 +274,7 @@ def get_scorer(scoring):
     Parameters
     ----------
     scoring : str or callable
-        ``"uar"``, ``"wa"``, ``"macro_f1"``, any name of
+        ``"uar"``, ``"wa"``, ``"macro_f1"``, ``"ccc"``, any name of
         :func:`sklearn.metrics.get_scorer_names`, or a scorer callable
         ``scorer(estimator, X, y)``, which is returned unchanged.
 
@@ -216,6 +292,8 @@ def get_scorer(scoring):
     if isinstance(scoring, str):
         if scoring in SCORERS:
             return SCORERS[scoring]
+        if scoring in REGRESSION_SCORERS:
+            return REGRESSION_SCORERS[scoring]
         try:
             return _sk_get_scorer(scoring)
         except ValueError:

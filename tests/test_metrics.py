@@ -122,7 +122,7 @@ def test_get_scorers_forms(data):
     mine = get_scorers({"u": "uar", "bal": "balanced_accuracy"})
     res = cross_validate(LogisticRegression(), X, y, scoring=mine, cv=3)
     np.testing.assert_allclose(res["test_u"], res["test_bal"])
-    assert get_scorer_names() == ["macro_f1", "uar", "wa"]
+    assert get_scorer_names() == ["ccc", "macro_f1", "uar", "wa"]
 
 
 @pytest.mark.parametrize(
@@ -138,3 +138,95 @@ def test_get_scorers_forms(data):
 def test_bad_scoring(scoring, error, match):
     with pytest.raises(error, match=match):
         get_scorers(scoring)
+
+
+# --------------------------------------------------------------------------------------------
+# CCC (Lin 1989)
+
+
+def _ccc_by_definition(t, p):
+    """Lin's CCC from its definition, with plain Python sums (population moments)."""
+    n = len(t)
+    mt, mp = sum(t) / n, sum(p) / n
+    vt = sum((a - mt) ** 2 for a in t) / n
+    vp = sum((b - mp) ** 2 for b in p) / n
+    cov = sum((a - mt) * (b - mp) for a, b in zip(t, p)) / n
+    return 2 * cov / (vt + vp + (mt - mp) ** 2)
+
+
+def test_ccc_matches_the_definition_and_the_correlation_form():
+    from skser.metrics import ccc_score
+
+    rng = np.random.default_rng(3)
+    t = rng.normal(size=50)
+    p = 0.6 * t + rng.normal(scale=0.5, size=50) + 0.3
+    expected = _ccc_by_definition(t.tolist(), p.tolist())
+    assert ccc_score(t, p) == pytest.approx(expected, rel=1e-12)
+    r = np.corrcoef(t, p)[0, 1]
+    via_r = 2 * r * t.std() * p.std() / (t.var() + p.var() + (t.mean() - p.mean()) ** 2)
+    assert ccc_score(t, p) == pytest.approx(via_r, rel=1e-12)
+    assert ccc_score(p, t) == pytest.approx(expected, rel=1e-12)  # symmetric
+
+
+def test_ccc_penalises_shift_and_scale_that_correlation_ignores():
+    from skser.metrics import ccc_score
+
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    assert ccc_score(t, t) == 1.0
+    assert ccc_score(t, -t + 5) == pytest.approx(-1.0)
+    # a shift by one standard deviation: 2 var / (2 var + var) = 2 / 3
+    assert ccc_score(t, t + t.std()) == pytest.approx(2 / 3)
+    # a scale by 2 around the mean: 2 * 2 var / (var + 4 var) = 4 / 5
+    assert ccc_score(t, 2 * (t - t.mean()) + t.mean()) == pytest.approx(0.8)
+    assert ccc_score([2.0, 2.0], [2.0, 2.0]) == 1.0  # one and the same constant
+    assert ccc_score([2.0, 2.0], [3.0, 3.0]) == 0.0
+
+
+def test_ccc_multioutput_and_weights():
+    from skser.metrics import ccc_score
+
+    rng = np.random.default_rng(4)
+    T = rng.normal(size=(30, 2))
+    P = T + rng.normal(scale=[0.2, 1.0], size=(30, 2))
+    raw = ccc_score(T, P, multioutput="raw_values")
+    assert raw.shape == (2,)
+    assert raw[0] == pytest.approx(ccc_score(T[:, 0], P[:, 0]))
+    assert ccc_score(T, P) == pytest.approx(raw.mean())
+    # integer weights are the same as repeating rows
+    w = rng.integers(1, 4, size=30)
+    repeated = ccc_score(np.repeat(T[:, 0], w), np.repeat(P[:, 0], w))
+    assert ccc_score(T[:, 0], P[:, 0], sample_weight=w) == pytest.approx(repeated)
+
+
+@pytest.mark.parametrize(
+    ("t", "p", "kwargs", "match"),
+    [
+        ([1.0, 2.0], [1.0, np.nan], {}, "NaN"),
+        ([1.0, 2.0], [1.0, 2.0, 3.0], {}, "inconsistent numbers of samples"),
+        ([[1.0, 2.0]], [1.0], {}, "shape"),
+        ([1.0, 2.0], [1.0, 2.0], {"sample_weight": [0, 0]}, "not all zero"),
+        ([1.0, 2.0], [1.0, 2.0], {"multioutput": "variance_weighted"}, "multioutput"),
+    ],
+)
+def test_ccc_errors(t, p, kwargs, match):
+    from skser.metrics import ccc_score
+
+    with pytest.raises(ValueError, match=match):
+        ccc_score(t, p, **kwargs)
+
+
+def test_ccc_scorer_in_a_grid_search():
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV
+
+    from skser.metrics import REGRESSION_SCORERS, ccc_score
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(80, 4))
+    y = X @ np.array([1.0, -0.5, 0.0, 0.2]) + rng.normal(scale=0.3, size=80)
+    est = Ridge().fit(X, y)
+    assert get_scorer("ccc") is REGRESSION_SCORERS["ccc"]
+    assert get_scorer("ccc")(est, X, y) == pytest.approx(ccc_score(y, est.predict(X)))
+    search = GridSearchCV(Ridge(), {"alpha": [0.1, 1000.0]}, scoring="r2", cv=3)
+    search.set_params(scoring=get_scorers(["ccc"]), refit="ccc").fit(X, y)
+    assert search.best_params_ == {"alpha": 0.1}
