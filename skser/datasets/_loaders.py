@@ -179,21 +179,44 @@ def _load_named(root: Path, layout: str) -> pd.DataFrame:
     return _frame(rows, f"{layout} corpus at {root}")
 
 
-_IEMOCAP_LINE = re.compile(r"^\[\s*[\d.]+\s*-\s*[\d.]+\s*\]\s+(\S+)\s+(\S+)\s+\[")
+_IEMOCAP_LINE = re.compile(
+    r"^\[\s*[\d.]+\s*-\s*[\d.]+\s*\]\s+(\S+)\s+(\S+)\s+\[([^\]]*)\]?")
+_IEMOCAP_RATINGS = ("valence", "arousal", "dominance")  # the order of [V, A, D] in the files
+
+
+def _iemocap_ratings(text: str):
+    """The three numbers of ``[2.5000, 3.0000, 3.5000]`` as floats, or None if malformed."""
+    parts = text.split(",")
+    if len(parts) != 3:
+        return None
+    try:
+        return tuple(float(p) for p in parts)
+    except ValueError:
+        return None
 
 
 def _load_iemocap(root: Path) -> pd.DataFrame:
+    """IEMOCAP: one row per labelled turn, with its mean ``[V, A, D]`` ratings.
+
+    Each turn's header line in ``EmoEvaluation/<dialog>.txt`` reads
+    ``[start - end]<TAB>utterance<TAB>category<TAB>[V, A, D]``: the category code and the
+    evaluators' mean valence, activation (arousal) and dominance on IEMOCAP's 1-5 scale
+    (Busso et al., "IEMOCAP: interactive emotional dyadic motion capture database",
+    *Language Resources and Evaluation* 42(4), 2008). They become float columns
+    ``valence``, ``arousal`` and ``dominance``, NaN where a header's ratings are malformed
+    (with a warning naming the file).
+    """
     evals = sorted(p for p in root.rglob("*.txt") if p.parent.name == "EmoEvaluation")
     if not evals:
         raise ValueError(f"no EmoEvaluation/*.txt label files under {root} (IEMOCAP layout).")
-    rows, missing = [], 0
+    rows, missing, malformed = [], 0, []
     for txt in evals:
         session = txt.parent.parent.parent  # SessionN/dialog/EmoEvaluation/<dialog>.txt
         for line in txt.read_text(errors="replace").splitlines():
             m = _IEMOCAP_LINE.match(line)
             if not m:
                 continue
-            utt, code = m.groups()
+            utt, code, vad = m.groups()
             dialog = utt.rsplit("_", 1)[0]
             wav = session / "sentences" / "wav" / dialog / f"{utt}.wav"
             if not wav.is_file():
@@ -202,15 +225,27 @@ def _load_iemocap(root: Path) -> pd.DataFrame:
             g = utt.rsplit("_", 1)[1][:1].upper()  # the speaker of this turn: F000 / M012
             sess = re.match(r"Ses(\d+)", utt)
             sess_id = sess.group(1) if sess else session.name
+            values = _iemocap_ratings(vad)
+            if values is None:
+                malformed.append(f"{txt.name}: {utt} [{vad}]")
+                values = (float("nan"),) * 3
             rows.append({"path": str(wav), "emotion": harmonize_label(code),
                          "speaker": f"iemocap:{sess_id}{g}",
                          "gender": {"F": "female", "M": "male"}.get(g), "corpus": "iemocap",
-                         "label": code})
+                         "label": code, **dict(zip(_IEMOCAP_RATINGS, values))})
     if missing:
         warnings.warn(f"{missing} utterances labelled in EmoEvaluation files under {root} have "
                       "no wav file under sentences/wav and were skipped.", UserWarning,
                       stacklevel=3)
-    return _frame(rows, f"IEMOCAP corpus at {root}")
+    if malformed:
+        warnings.warn(f"{len(malformed)} turns in EmoEvaluation files under {root} have no "
+                      f"readable [valence, arousal, dominance] ratings, e.g. {malformed[:3]}; "
+                      "their ratings are left missing (NaN).", UserWarning, stacklevel=3)
+    table = _frame(rows, f"IEMOCAP corpus at {root}")  # the shared columns, sorted by path
+    ordered = pd.DataFrame(rows).sort_values("path", kind="stable")  # the same stable order
+    for name in _IEMOCAP_RATINGS:
+        table[name] = ordered[name].to_numpy(dtype=float)
+    return table
 
 
 def _load_folders(root: Path) -> pd.DataFrame:
