@@ -39,11 +39,11 @@ LEVELS = MappingProxyType({
 #:
 #: High: angry, happy, fearful, surprised. Low: sad, boredom, neutral, disgust, and calm.
 #: Schuller et al. map each corpus' categories separately (their EMOD row is EmoDB); their
-#: maps agree on every emotion skser harmonises, and this is their common map. Disgust is
-#: low, as in their EmoDB and eNTERFACE maps, although ratings of the word "disgust" in
-#: circumplex studies sit at moderate arousal: the cross-corpus convention is followed so
-#: that results compare with that literature. RAVDESS' calm is in no cross-corpus map;
-#: it goes with neutral (low), as skser's 4-class mapping already treats it.
+#: maps agree on every emotion skser harmonises, and this is their common map. Sources
+#: disagree on disgust's arousal; it is low here, as in their EmoDB and eNTERFACE maps, so
+#: that results compare with the cross-corpus literature (pass ``mapping=`` to place it
+#: high). RAVDESS' calm is in no cross-corpus map; it goes with neutral (low), as skser's
+#: 4-class mapping already treats it.
 AROUSAL_MAP = MappingProxyType({
     "neutral": "low",
     "calm": "low",
@@ -173,7 +173,7 @@ def to_dimension(labels, dimension="arousal", *, levels=2, mapping=None, corpus=
 
     The default maps (:data:`AROUSAL_MAP`, :data:`VALENCE_MAP` for two levels,
     :data:`AROUSAL_MAP_3`, :data:`VALENCE_MAP_3` for three) place every emotion of
-    :data:`~skser.datasets.EMOTIONS`; the binary ones follow the per-corpus maps of Schuller
+    ``skser.datasets.EMOTIONS``; the binary ones follow the per-corpus maps of Schuller
     et al. (2010), which agree on all of them. Labels are looked up as given, then by their
     harmonised name (:func:`~skser.datasets.harmonize_label`), so ``"Anger"`` and ``"ang"``
     work as well as ``"angry"``.
