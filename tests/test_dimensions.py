@@ -146,7 +146,8 @@ def test_per_corpus_maps_apply_to_their_rows_only():
     assert to_dimension(labels, mapping=mapping, corpus=corpora).tolist() == [
         "high", "low", "low"]
     assert to_dimension(labels, mapping=mapping, corpus="crema-d").tolist() == ["high"] * 3
-    assert to_dimension(labels, mapping=mapping).tolist() == ["low"] * 3
+    with pytest.raises(ValueError, match=r"per-corpus maps \(\['crema-d'\]\) but corpus"):
+        to_dimension(labels, mapping=mapping)  # not silently the default map
     with pytest.raises(ValueError, match="corpus has 2 entries but labels has 3"):
         to_dimension(labels, corpus=["emodb", "emodb"])
 
@@ -240,6 +241,8 @@ def test_add_dimensions_per_corpus_mapping_uses_the_corpus_column():
     out = add_dimensions(table, "arousal", mapping=mapping)
     assert out["arousal_level"].tolist() == ["high", "low"]
     assert "valence_level" not in out
+    with pytest.raises(ValueError, match="corpus is not given"):
+        add_dimensions(table.drop(columns="corpus"), "arousal", mapping=mapping)
 
 
 def test_add_dimensions_from_ratings_keeps_the_ratings():

@@ -208,8 +208,9 @@ def to_dimension(labels, dimension="arousal", *, levels=2, mapping=None, corpus=
     Raises
     ------
     ValueError
-        For an unknown dimension or number of levels, a ``corpus`` of the wrong length, or
-        labels that the map does not know (the message names them).
+        For an unknown dimension or number of levels, a ``corpus`` of the wrong length,
+        per-corpus maps without ``corpus``, or labels that the map does not know (the message
+        names them).
     TypeError
         For a mapping that is not a dict of str (or None) values.
 
@@ -231,6 +232,9 @@ def to_dimension(labels, dimension="arousal", *, levels=2, mapping=None, corpus=
     is_series = isinstance(labels, pd.Series)
     values = (labels.tolist() if isinstance(labels, (pd.Series, np.ndarray, pd.Index))
               else list(labels))
+    if per_corpus and corpus is None:
+        raise ValueError(f"mapping holds per-corpus maps ({sorted(per_corpus)}) but corpus is "
+                         "not given; pass corpus= (one name, or one per label) or a single map.")
     if corpus is None or isinstance(corpus, str):
         corpora = [corpus] * len(values)
     else:
