@@ -362,11 +362,14 @@ class ScaledProblem:
     x_total: float
 
 
-def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors) -> ScaledProblem:
+def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors,
+                   constant=None) -> ScaledProblem:
     """The covariances of the centred data divided column by column by ``divisors``.
 
     ``x_columns`` are data columns; ``y_columns`` index data columns and target columns
-    (which follow the data columns). When they are the same columns, Y is X.
+    (which follow the data columns). When they are the same columns, Y is X. Columns marked
+    ``constant`` (see :func:`constant_columns`) are exactly zero: what their statistics hold
+    is the rounding of their mean, not a spread.
     """
     n, n_data = stats.n, stats.n_data_columns
     y_columns = np.asarray(y_columns)
@@ -394,6 +397,17 @@ def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors) 
         if y_target.size:
             parts.append(stats.cross.m2[np.ix_(x_columns, y_target)] / stats.cross.n)
         xty = np.hstack(parts) / np.outer(dx, dy)
+    if constant is not None and constant.any():
+        cx, cy = constant[x_columns], constant[y_columns]
+        var = np.where(constant, 0.0, var)
+        for a in (xtx, x_rows.T if x_rows is not None else None):
+            if a is not None:
+                a[cx] = 0.0
+                if a is xtx:
+                    a[:, cx] = 0.0
+        if xty is not None and xty is not xtx:
+            xty[cx] = 0.0
+            xty[:, cy] = 0.0
     yty_diag = var[y_columns] / dy**2
     x_total = float(np.sum(var[x_columns] / dx**2))
     return ScaledProblem(xtx, x_rows, xty, yty_diag, x_total)

@@ -784,7 +784,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             var, constant, [self.blocks_[i] for i in self.x_blocks_], scale=self.scale,
             block_scaling=self.block_scaling,
         )
-        problem = _mbpls.scaled_problem(stats, xc, yc, divisors)
+        problem = _mbpls.scaled_problem(stats, xc, yc, divisors, constant)
         result = self._kernel_pls(problem, engine)
         if result.n_extracted < self.n_components_:
             warnings.warn(
