@@ -286,14 +286,17 @@ class SufficientStatistics:
         return SufficientStatistics(data, rows, cross, target)
 
 
-def chunk_statistics(A, B=None, labelled=None, *, engine=None) -> SufficientStatistics:
+def chunk_statistics(A, B=None, labelled=None, *, engine=None, keep_rows=None
+                     ) -> SufficientStatistics:
     """Statistics of the rows of ``A`` (numpy; not modified) and of ``B`` on ``labelled``.
 
-    With fewer rows than columns the rows are kept (a float64 copy) instead of the
-    ``p x p`` cross-product.
+    ``keep_rows`` (default: with fewer rows than columns) keeps the rows (a float64 copy)
+    instead of the ``p x p`` cross-product.
     """
     n, p = A.shape
-    if n < p:
+    if keep_rows is None:
+        keep_rows = n < p
+    if keep_rows:
         stats = SufficientStatistics(None, np.array(A, dtype=np.float64))
     else:
         stats = SufficientStatistics(data_moments(A, engine=engine))
