@@ -165,9 +165,18 @@ def data_moments(A, *, engine=None) -> Moments:
         else:
             mean = block_mean
         seen += m
-    upper = np.triu(m2)
-    m2 = upper + np.triu(upper, 1).T
+    _fill_lower(m2)
     return Moments(int(n), mean, mean, m2)
+
+
+def _fill_lower(m2, step=256):
+    """Copy the upper triangle of the square ``m2`` onto its lower one, in place."""
+    p = m2.shape[0]
+    for start in range(0, p, step):
+        stop = min(start + step, p)
+        m2[stop:, start:stop] = m2[start:stop, stop:].T
+        diagonal = m2[start:stop, start:stop]
+        diagonal[...] = np.triu(diagonal) + np.triu(diagonal, 1).T
 
 
 def _data_moments_torch(A, engine):
@@ -348,21 +357,57 @@ def column_divisors(var, constant, x_slices, *, scale: bool, block_scaling: str)
     return divisors
 
 
+class Gram:
+    """``XᵀX / n`` of the scaled data without forming it: ``M / outer(d, d) / n``.
+
+    ``m2`` is the scatter matrix of the unscaled columns (usually a view into the
+    statistics, which stay untouched) and ``divisors`` the column divisors (inf for a
+    column that must count as zero). ``gram @ r`` costs one matrix-vector product and no
+    ``p x p`` memory; :meth:`dense` makes the scaled copy when a decomposition needs it.
+    Works on numpy arrays and torch tensors alike.
+    """
+
+    def __init__(self, m2, divisors, n):
+        self.m2, self.divisors, self.n = m2, divisors, n
+        self.shape, self.dtype = m2.shape, m2.dtype
+
+    def __matmul__(self, r):
+        return (self.m2 @ (r / self.divisors)) / (self.divisors * self.n)
+
+    def diagonal(self):
+        return self.m2.diagonal() / (self.divisors**2 * self.n)
+
+    def dense(self):
+        scaled = self.m2 / self.divisors[:, None]
+        scaled /= self.divisors[None, :] * self.n
+        return scaled
+
+
 @dataclass
 class ScaledProblem:
     """The PLS problem on centred, scaled data, as covariances (divided by the row counts).
 
-    ``xtx``: ``XᵀX / n`` (dense form) or None; ``x_rows``: the rows ``X / sqrt(n)`` (wide
-    form) or None; ``xty``: ``XᵀY`` (the labelled rows' cross-covariance for target columns)
-    or None when the response is X itself; ``yty_diag``: the variance of each scaled Y
-    column; ``x_total``: the total variance of the scaled X.
+    ``xtx``: ``XᵀX / n`` as a :class:`Gram` (dense form) or None; ``x_rows``: the rows
+    ``X / sqrt(n)`` (wide form) or None; ``xty``: ``XᵀY`` (the labelled rows'
+    cross-covariance for target columns), ``xtx`` itself (dense form) or None (wide form)
+    when the response is X itself; ``yty_diag``: the variance of each scaled Y column;
+    ``x_total``: the total variance of the scaled X.
     """
 
-    xtx: np.ndarray | None
+    xtx: Gram | None
     x_rows: np.ndarray | None
-    xty: np.ndarray | None
+    xty: object
     yty_diag: np.ndarray
     x_total: float
+
+
+def _square_block(m2, columns):
+    """``m2[columns][:, columns]``: a view when the columns are a contiguous range."""
+    columns = np.asarray(columns)
+    first = int(columns[0])
+    if np.array_equal(columns, np.arange(first, first + len(columns))):
+        return m2[first:first + len(columns), first:first + len(columns)]
+    return m2[np.ix_(columns, columns)]
 
 
 def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors,
@@ -372,17 +417,19 @@ def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors,
     ``x_columns`` are data columns; ``y_columns`` index data columns and target columns
     (which follow the data columns). When they are the same columns, Y is X. Columns marked
     ``constant`` (see :func:`constant_columns`) are exactly zero: what their statistics hold
-    is the rounding of their mean, not a spread.
+    is the rounding of their mean, not a spread (they are divided by inf here).
     """
     n, n_data = stats.n, stats.n_data_columns
     y_columns = np.asarray(y_columns)
-    dx, dy = divisors[x_columns], divisors[y_columns]
     var = stats.variance()
+    if constant is not None and constant.any():
+        divisors = np.where(constant, np.inf, divisors)
+        var = np.where(constant, 0.0, var)
+    dx, dy = divisors[x_columns], divisors[y_columns]
     self_response = np.array_equal(y_columns, x_columns)
     xtx = x_rows = xty = None
     if stats.rows is None:
-        xtx = stats.data.m2[np.ix_(x_columns, x_columns)]
-        xtx /= np.outer(dx, dx) * n
+        xtx = Gram(_square_block(stats.data.m2, x_columns), dx, n)
     else:
         mean = stats.rows.mean(0)
         x_rows = (stats.rows[:, x_columns] - mean[x_columns]) / (dx * np.sqrt(n))
@@ -395,24 +442,13 @@ def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors,
             xty_data = stats.data.m2[np.ix_(x_columns, y_data)] / n
         else:  # Xᵀ Y / n with X = x_rows * dx * sqrt(n)
             y_rows = (stats.rows[:, y_data] - mean[y_data]) / np.sqrt(n)
-            xty_data = (x_rows.T @ y_rows) * dx[:, None]
+            xty_data = (x_rows.T @ y_rows) * np.where(np.isinf(dx), 0.0, dx)[:, None]
         parts = [xty_data]
         if y_target.size:
             parts.append(stats.cross.m2[np.ix_(x_columns, y_target)] / stats.cross.n)
-        xty = np.hstack(parts) / np.outer(dx, dy)
-    if constant is not None and constant.any():
-        cx, cy = constant[x_columns], constant[y_columns]
-        var = np.where(constant, 0.0, var)
-        for a in (xtx, x_rows.T if x_rows is not None else None):
-            if a is not None:
-                a[cx] = 0.0
-                if a is xtx:
-                    a[:, cx] = 0.0
-        if xty is not None and xty is not xtx:
-            xty[cx] = 0.0
-            xty[:, cy] = 0.0
-    yty_diag = var[y_columns] / dy**2
-    x_total = float(np.sum(var[x_columns] / dx**2))
+        xty = np.hstack(parts) / dx[:, None] / dy[None, :]
+    yty_diag = var[y_columns] / np.where(np.isinf(dy), 1.0, dy) ** 2
+    x_total = float(np.sum(var[x_columns] / np.where(np.isinf(dx), 1.0, dx) ** 2))
     return ScaledProblem(xtx, x_rows, xty, yty_diag, x_total)
 
 
@@ -466,7 +502,7 @@ def _principal_directions(xtx, k):
     With Y = X the deflated ``XᵀY`` after ``a`` components is ``XᵀX`` minus its top ``a``
     eigen-terms, so one decomposition gives every component (PLS on X itself is PCA).
     """
-    vals, vecs = _top_eigenpairs(xtx, k)
+    vals, vecs = _top_eigenpairs(xtx.dense() if isinstance(xtx, Gram) else xtx, k)
     return [(_flip_sign(vecs[:, a]), max(float(vals[a]), 0.0)) for a in range(k)]
 
 
@@ -490,10 +526,11 @@ def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
     ``tᵀt = rᵀ XᵀX r``, ``p = XᵀX r / tᵀt``, ``q = (XᵀY)ᵀ r / tᵀt``; then
     ``XᵀY -= tᵀt p qᵀ``. Works on numpy arrays and torch tensors alike.
 
-    ``xty`` may be ``xtx`` itself (Y = X: one eigendecomposition gives every component) or,
-    with ``x_rows`` (the ``n x p`` rows of X, ``n < p``) instead of ``xtx``, None (Y = X in the
-    wide form): then ``XᵀX r`` is ``Xᵀ(X r)`` and the directions come from the ``n x n``
-    kernel ``X Xᵀ`` (Lindgren, Geladi & Wold 1993; Rännar et al. 1994), so nothing of size
+    ``xtx`` is an array or a :class:`Gram`. ``xty`` may be ``xtx`` itself (Y = X: one
+    eigendecomposition gives every component) or, with ``x_rows`` (the ``n x p`` rows of X,
+    ``n < p``) instead of ``xtx``, None (Y = X in the wide form). With ``x_rows``,
+    ``XᵀX r`` is ``Xᵀ(X r)`` and for Y = X the directions come from the ``n x n`` kernel
+    ``X Xᵀ`` (Lindgren, Geladi & Wold 1993; Rännar et al. 1994), so nothing of size
     ``p x p`` is formed. All forms give the same result to rounding.
 
     >>> rng = np.random.default_rng(0)
@@ -514,7 +551,7 @@ def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
 
         directions = _principal_directions_wide(x_rows, n_components) if xty is None else None
     else:
-        like = xtx
+        like = xtx.m2 if isinstance(xtx, Gram) else xtx
         p = xtx.shape[0]
         diag_max = float(abs(xtx.diagonal()).max())
 

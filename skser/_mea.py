@@ -807,7 +807,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             def convert(a):
                 return torch.as_tensor(a, dtype=torch_dtype(self.dtype), device=engine)
 
-        xtx = None if problem.xtx is None else convert(problem.xtx)
+        xtx = None
+        if problem.xtx is not None:
+            gram = problem.xtx
+            xtx = _mbpls.Gram(convert(gram.m2), convert(gram.divisors), gram.n)
         xty = xtx if problem.xty is problem.xtx else (
             None if problem.xty is None else convert(problem.xty))
         x_rows = None if problem.x_rows is None else convert(problem.x_rows)

@@ -161,7 +161,7 @@ def _same_model(a, b, X):
         np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9, atol=1e-10)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(cuts=st.lists(st.integers(1, 79), max_size=8, unique=True))
 def test_partial_fit_equals_fit_for_any_chunking_with_unlabelled_rows(cuts):
     X, y = _semi_labels()
@@ -186,7 +186,8 @@ def test_partial_fit_with_only_unlabelled_rows_waits_for_labels():
     _same_model(full, mea, X)
 
 
-@settings(max_examples=15, deadline=None)
+@pytest.mark.filterwarnings("ignore:Only 0 of")  # a chunk's labelled rows may agree
+@settings(max_examples=10, deadline=None)
 @given(cuts=st.lists(st.integers(1, 79), max_size=6, unique=True),
        seed=st.integers(0, 1000))
 def test_partial_fit_equals_fit_for_targets_with_nan_rows(cuts, seed):

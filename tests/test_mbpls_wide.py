@@ -82,7 +82,7 @@ def test_wide_torch_path_on_cpu_matches_numpy(monkeypatch):
     _same_model(numpy_model, torch_model, X)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(cuts=st.lists(st.integers(1, 99), max_size=6, unique=True))
 def test_partial_fit_across_the_switch_to_the_dense_form(cuts):
     """Rows are kept while fewer than the 71 columns, then become the cross-product."""
