@@ -106,11 +106,12 @@ def block_rows(n_rows, n_columns, itemsize=8) -> int:
 
     The float64 buffer of one block fills half of the CPU's largest cache (the block is
     read twice, to centre it and in the rank-k update, and the other half holds the part
-    of the cross-product being updated), its buffer stays within 10% of the data
-    (``n_rows x n_columns x itemsize`` bytes), and it has at least ``MIN_BLOCK_ROWS`` rows.
+    of the cross-product being updated), its buffer stays within 5% of the data
+    (``n_rows x n_columns x itemsize`` bytes; half of the 10% allowance, the other half is
+    left to the solve's vectors and the model), and it has at least ``MIN_BLOCK_ROWS`` rows.
     """
     by_cache = cache_bytes() // 2 // (8 * max(n_columns, 1))
-    by_memory = n_rows * itemsize // 80
+    by_memory = n_rows * itemsize // 160
     return int(max(MIN_BLOCK_ROWS, min(by_cache, by_memory)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
@@ -41,6 +42,22 @@ def _resolve_engine(device):
         return None
     torch_device = resolve_device(device)
     return None if torch_device.type == "cpu" else torch_device
+
+
+@contextmanager
+def _one_torch_thread(engine):
+    """One torch CPU thread inside the block (the caller's setting is restored after)."""
+    if engine is None or engine.type != "cpu":
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _check_finite(X, feature_names):
@@ -814,8 +831,8 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         xty = xtx if problem.xty is problem.xtx else (
             None if problem.xty is None else convert(problem.xty))
         x_rows = None if problem.x_rows is None else convert(problem.x_rows)
-        # Small matrices: BLAS threads cost more in start-up than they save.
-        with threadpool_limits(1, user_api="blas"):
+        # Small matrices: BLAS (and torch's) threads cost more in start-up than they save.
+        with threadpool_limits(1), _one_torch_thread(engine):
             result = _mbpls.kernel_pls(xtx, xty, self.n_components_, x_rows=x_rows)
         for name in ("weights", "rotations", "x_loadings", "y_loadings", "score_norms"):
             setattr(result, name, _mbpls._as_float64(getattr(result, name)))
