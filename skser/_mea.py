@@ -319,9 +319,11 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         on a GPU unpickles anywhere; ``set_params(device="cpu")`` to use it without CUDA.
 
     dtype : {"float64", "float32"}, default="float64"
-        Precision of the computation and of :meth:`transform`'s output. ``"float32"`` halves
-        memory and is faster on GPUs; the statistics are still merged in float64 and the
-        fitted attributes are stored in float64.
+        Precision of the solve and of :meth:`transform`'s output (``"float32"`` is faster on
+        GPUs). The statistics (means, cross-products) are always accumulated in float64,
+        from float32 or float64 X as given (X is not cast), and the fitted attributes are
+        stored in float64; :meth:`transform` centres in float64 unless both X and ``dtype``
+        are float32.
 
     copy : bool, default=True
         Kept for compatibility; it changes nothing. :meth:`fit` never writes into X nor copies
