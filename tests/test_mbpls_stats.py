@@ -1,0 +1,90 @@
+"""The statistics core: row blocks, float64 accumulation, the torch path, merging."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skser import _mbpls
+
+
+def _direct(A):
+    A = np.asarray(A, dtype=np.float64)
+    centred = A - A.mean(0)
+    return A.mean(0), centred.T @ centred
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_block_moments_equal_the_direct_formula(dtype, monkeypatch):
+    rng = np.random.default_rng(0)
+    A = (rng.normal(size=(1_000, 7)) * [1, 2, 3, 4, 5, 6, 7] + 50).astype(dtype)
+    mean, m2 = _direct(A)
+    for rows in (64, 333, 1_000):  # several blocks, a ragged last one, a single block
+        monkeypatch.setattr(_mbpls, "block_rows", lambda n, p, itemsize=8, r=rows: r)
+        moments = _mbpls.data_moments(A)
+        np.testing.assert_allclose(moments.mean_a, mean, rtol=1e-13)
+        np.testing.assert_allclose(moments.m2, m2, rtol=1e-11, atol=1e-9)
+        np.testing.assert_array_equal(moments.m2, moments.m2.T)
+
+
+def test_torch_statistics_equal_numpy():
+    """The row-block loop of the GPU path, run on the CPU."""
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(700, 9)).astype(np.float32) + 1e4
+    ours = _mbpls._data_moments_torch(A, torch.device("cpu"))
+    ref = _mbpls.data_moments(A)
+    np.testing.assert_allclose(ours.mean_a, ref.mean_a, rtol=1e-14)
+    np.testing.assert_allclose(ours.m2, ref.m2, rtol=1e-10, atol=1e-8)
+    assert ours.m2.dtype == np.float64
+
+
+def test_large_mean_keeps_the_variance():
+    """1e6 +- 1: the variance survives (no cancellation between E[x^2] and E[x]^2)."""
+    rng = np.random.default_rng(0)
+    A = 1e6 + rng.normal(size=(50_000, 3))
+    moments = _mbpls.data_moments(A)
+    np.testing.assert_allclose(np.diag(moments.m2) / len(A), A.var(0), rtol=1e-9)
+
+
+def test_block_rows_follow_cache_and_memory():
+    cache = _mbpls.cache_bytes()
+    assert _mbpls.block_rows(10**7, 1_000) == cache // 2 // 8_000
+    assert _mbpls.block_rows(10_000, 10) == 10_000 * 8 // 160  # 5% of the data
+    assert _mbpls.block_rows(100, 10) == _mbpls.MIN_BLOCK_ROWS
+
+
+def test_constant_columns_bound_grows_with_the_rows():
+    n = np.array([1_000, 100_000, 100_000])
+    mean = np.array([14.62, 14.62, 14.62])
+    rounding = (n * mean * np.finfo(float).eps) ** 2 / 4
+    var = np.array([rounding[0], rounding[1], 1e-12])
+    assert _mbpls.constant_columns(var, mean, n).tolist() == [True, True, False]
+
+
+@settings(max_examples=20, deadline=None)
+@given(cuts=st.lists(st.integers(1, 49), max_size=6, unique=True),
+       wide=st.booleans())
+def test_merged_statistics_equal_one_chunk(cuts, wide):
+    """Streaming = batch for every piece of the statistics, kept rows or cross-products."""
+    rng = np.random.default_rng(len(cuts))
+    A = rng.normal(size=(50, 60 if wide else 8)) + 3
+    B = rng.normal(size=(50, 2))
+    labelled = rng.random(50) < 0.5
+    labelled[:2] = True
+    whole = _mbpls.chunk_statistics(A, B, labelled)
+    merged = None
+    for rows in np.split(np.arange(50), sorted(cuts)):
+        chunk = _mbpls.chunk_statistics(A[rows], B[rows], labelled[rows])
+        merged = chunk if merged is None else merged.merge(chunk)
+    assert merged.n == 50 and merged.n_labelled == labelled.sum()
+    np.testing.assert_allclose(merged.data_moments().m2, whole.data_moments().m2, atol=1e-9)
+    np.testing.assert_allclose(merged.mean(), whole.mean(), atol=1e-12)
+    np.testing.assert_allclose(merged.variance(), whole.variance(), atol=1e-12)
+    np.testing.assert_allclose(merged.cross.m2, whole.cross.m2, atol=1e-9)
+    np.testing.assert_allclose(merged.target.m2, whole.target.m2, atol=1e-9)
+    # The labelled cross-products are those of the labelled rows alone.
+    a, b = A[labelled], B[labelled]
+    np.testing.assert_allclose(whole.cross.m2, (a - a.mean(0)).T @ (b - b.mean(0)), atol=1e-9)
