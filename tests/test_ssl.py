@@ -363,3 +363,59 @@ def test_import_and_help_do_not_import_transformers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False False"
+
+
+# --------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_skser_extract_hf_is_resumable(tiny, tmp_path):
+    import os
+
+    import pandas as pd
+    import soundfile as sf
+
+    rng = np.random.default_rng(5)
+    rows = []
+    (tmp_path / "audio").mkdir()
+    for i, n in enumerate((8000, 12000, 5000)):
+        path = f"audio/u{i}.wav"
+        sf.write(tmp_path / path, 0.1 * rng.normal(size=n), SR, subtype="DOUBLE")
+        rows.append({"path": path, "emotion": ["angry", "sad"][i % 2], "speaker": f"s{i}",
+                     "corpus": "c"})
+    pd.DataFrame(rows).to_csv(tmp_path / "manifest.csv", index=False)
+    spec = f"hf:{tiny['hubert']},layer=1,pooling=mean_std"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+
+    def run(output, **extra):
+        cmd = [sys.executable, "-m", "skser.cli", "extract", "manifest.csv", "--layout", "csv",
+               "-o", output, "--features", spec, "--chunk-size", "2", "-q"]
+        return subprocess.run(cmd, cwd=tmp_path, env={**env, **extra}, capture_output=True,
+                              text=True, timeout=300)
+
+    res = run("stopped.csv", SKSER_EXTRACT_STOP_AFTER="2")
+    assert res.returncode == 75, res.stderr
+    assert len(pd.read_csv(tmp_path / "stopped.csv.partial")) == 2
+    res = run("stopped.csv")
+    assert res.returncode == 0, res.stderr
+    whole = pd.read_csv(tmp_path / "stopped.csv")  # the resumed table
+    assert list(whole["path"]) == [r["path"] for r in rows]
+    names = list(SSLEmbeddings(tiny["hubert"], layer=1, pooling="mean_std")
+                 .get_feature_names_out())
+    assert list(whole.columns[-64:]) == names
+    expected = SSLEmbeddings(tiny["hubert"], layer=1, pooling="mean_std").fit_transform(
+        [str(tmp_path / r["path"]) for r in rows])
+    np.testing.assert_allclose(whole[names].to_numpy(), expected, rtol=0, atol=1e-5)
+
+
+def test_skser_extract_names_a_missing_model(tmp_path, capsys):
+    from skser.cli import main
+
+    (tmp_path / "a").mkdir()
+    status = main(["extract", str(tmp_path / "a"), "-o", str(tmp_path / "f.csv"),
+                   "--features", f"hf:{tmp_path / 'no-model'}"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "could not load the configuration of model" in err and "no-model" in err
