@@ -67,6 +67,8 @@ def check_feature_set(feature_set):
         names = feature_names(feature_set)
     except (ValueError, KeyError) as exc:
         raise UsageError(f"unknown --feature-set {feature_set!r}: {exc}") from None
+    except (OSError, ImportError) as exc:  # an hf: model that cannot be found or loaded
+        raise UsageError(f"--feature-set {feature_set!r}: {exc}") from None
     return list(names)
 
 

@@ -128,8 +128,12 @@ def build_parser():
                    help="output CSV table")
     p.add_argument("--layout", default="auto", choices=("auto", *LAYOUTS),
                    help="corpus layout (default: detected)")
-    p.add_argument("--feature-set", default="egemaps_like", metavar="NAME",
-                   help="feature set of skser.features (default: %(default)s)")
+    p.add_argument("--feature-set", "--features", default="egemaps_like", metavar="NAME",
+                   help="feature set of skser.features: egemaps_like, mfcc_stats, "
+                        "opensmile:<set>, or hf:<model>[,layer=<layers>][,pooling=mean|mean_std]"
+                        " for self-supervised embeddings (wav2vec 2.0, HuBERT, WavLM; needs "
+                        "pip install skser[ssl]; runs on the GPU when there is one) "
+                        "(default: %(default)s)")
     p.add_argument("--sr", type=_sample_rate, default=16000,
                    help="analysis sample rate in Hz (default: %(default)s)")
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",

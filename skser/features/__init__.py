@@ -62,6 +62,12 @@ Mean and standard deviation over frames of MFCC 0-12 and of their deltas ((c_t+1
 ``"opensmile:eGeMAPSv02"`` (88), ``"opensmile:GeMAPSv01b"`` (62) and
 ``"opensmile:ComParE_2016"`` (6373) call the ``opensmile`` package when it is installed.
 
+**Self-supervised embeddings.**
+``"hf:<model>[,layer=<layers>][,pooling=mean|mean_std]"``, or :class:`SSLEmbeddings` with its
+full set of options, pools hidden layers of a wav2vec 2.0, HuBERT, WavLM or data2vec-audio
+model of the ``transformers`` package (``pip install skser[ssl]``) into one vector per
+utterance: ``hidden_size`` columns per layer group and statistic (768 for base models).
+
 Examples
 --------
 >>> import numpy as np
@@ -74,5 +80,15 @@ Examples
 
 from ._acoustic import AcousticFeatures, extract_features, feature_names
 from ._audio_io import AudioReadError, load_audio
+from ._hf_spec import parse_hf_feature_set
+from ._ssl import SSLEmbeddings
 
-__all__ = ["AcousticFeatures", "AudioReadError", "extract_features", "feature_names", "load_audio"]
+__all__ = [
+    "AcousticFeatures",
+    "AudioReadError",
+    "SSLEmbeddings",
+    "extract_features",
+    "feature_names",
+    "load_audio",
+    "parse_hf_feature_set",
+]

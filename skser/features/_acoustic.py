@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from ._audio_io import AudioReadError, load_audio, to_mono
 from ._descriptors import extract_egemaps_like, extract_mfcc_stats
+from ._hf_spec import HF_FEATURE_SET, hf_feature_names, is_hf_feature_set
 
 _EXTRACTORS = {"egemaps_like": extract_egemaps_like, "mfcc_stats": extract_mfcc_stats}
 _OPENSMILE_SETS = ("eGeMAPSv02", "GeMAPSv01b", "ComParE_2016")
@@ -64,7 +65,7 @@ def _extract_dict(signal, sr, feature_set):
     {
         "signal": ["array-like"],
         "sr": [Interval(Integral, MIN_SAMPLE_RATE, None, closed="left")],
-        "feature_set": [StrOptions(set(FEATURE_SETS))],
+        "feature_set": [StrOptions(set(FEATURE_SETS)), HF_FEATURE_SET],
     },
     prefer_skip_nested_validation=True,
 )
@@ -81,7 +82,8 @@ def extract_features(signal, *, sr=16000, feature_set="egemaps_like"):
     feature_set : {"egemaps_like", "mfcc_stats", "opensmile:eGeMAPSv02", \
 "opensmile:GeMAPSv01b", "opensmile:ComParE_2016"}, default="egemaps_like"
         Which features; see :mod:`skser.features`. The ``opensmile:`` sets need the optional
-        ``opensmile`` package.
+        ``opensmile`` package, the ``hf:`` sets (self-supervised embeddings, see
+        :class:`SSLEmbeddings`) the optional ``transformers`` package.
 
     Returns
     -------
@@ -111,6 +113,11 @@ def extract_features(signal, *, sr=16000, feature_set="egemaps_like"):
             f"the signal holds {int(np.sum(~np.isfinite(x)))} NaN or infinite samples; "
             "audio must be finite"
         )
+    if is_hf_feature_set(feature_set):
+        from ._ssl import SSLEmbeddings
+
+        ssl = SSLEmbeddings._from_feature_set(feature_set, sr=int(sr), device="auto")
+        return ssl.transform([x])[0]
     return np.fromiter(_extract_dict(x, int(sr), feature_set).values(), dtype=np.float64)
 
 
@@ -122,7 +129,8 @@ def _names(feature_set, sr=16000):
 
 
 @validate_params(
-    {"feature_set": [StrOptions(set(FEATURE_SETS))]}, prefer_skip_nested_validation=True
+    {"feature_set": [StrOptions(set(FEATURE_SETS)), HF_FEATURE_SET]},
+    prefer_skip_nested_validation=True,
 )
 def feature_names(feature_set="egemaps_like"):
     """Names of the features of ``feature_set``, in column order.
@@ -144,6 +152,8 @@ def feature_names(feature_set="egemaps_like"):
     >>> feature_names("egemaps_like")[:2]
     ['F0semitone_mean', 'F0semitone_cv']
     """
+    if is_hf_feature_set(feature_set):
+        return hf_feature_names(feature_set)  # from the model's configuration
     return list(_names(feature_set))
 
 
@@ -265,6 +275,10 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         ``"mfcc_stats"``: mean and standard deviation of 13 MFCCs and their deltas (52).
         ``"opensmile:..."``: the openSMILE functionals through the optional ``opensmile``
         package (an ImportError explains how to install it).
+        ``"hf:<model>[,layer=<layers>][,pooling=mean|mean_std]"``: pooled hidden layers of a
+        self-supervised speech model (wav2vec 2.0, HuBERT, WavLM) through the optional
+        ``transformers`` package, run as :class:`SSLEmbeddings` with ``device="auto"``
+        (see :func:`parse_hf_feature_set`).
     sr : int, default=16000
         Working sample rate in Hz, at least 8000. Files at other rates are resampled to it;
         arrays must already be at ``sr``.
@@ -323,7 +337,7 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "feature_set": [StrOptions(set(FEATURE_SETS))],
+        "feature_set": [StrOptions(set(FEATURE_SETS)), HF_FEATURE_SET],
         "sr": [Interval(Integral, MIN_SAMPLE_RATE, None, closed="left")],
         "n_jobs": [Integral, None],
         "on_error": [StrOptions({"raise", "skip", "nan"})],
@@ -368,7 +382,7 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
             validate_data(self, X, dtype=np.float64)
         elif hasattr(self, "n_features_in_"):
             del self.n_features_in_
-        self.feature_names_ = np.asarray(feature_names(self.feature_set), dtype=object)
+        self.feature_names_ = np.asarray(self.get_feature_names_out(), dtype=object)
         return self
 
     def transform(self, X):
@@ -466,21 +480,12 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         return self._extract(self._items(X))
 
     def _extract(self, items):
-        names = feature_names(self.feature_set)
+        names = self.get_feature_names_out()
         memory = self.memory
         if isinstance(memory, str):
             memory = Memory(memory, verbose=0)
         n = len(items)
-        n_jobs = 1 if self.n_jobs is None else self.n_jobs
-        if n_jobs == 1 or n == 1:
-            # Items are consumed one by one, so a failure with on_error="raise" stops at once;
-            # one BLAS thread: the per-frame products are small and threads only contend.
-            results = (_work(item, self.sr, self.feature_set, memory) for item in items)
-            context = threadpool_limits(limits=1)
-        else:
-            tasks = (delayed(_work)(item, self.sr, self.feature_set, memory) for item in items)
-            results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-            context = nullcontext()
+        results, context = self._results(items, memory)
         with context:
             rows, kept, errors = self._collect(results, items, memory)
         kept = np.asarray(kept, dtype=np.intp)
@@ -498,10 +503,31 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
             return np.zeros((0, len(names))), kept, errors
         return np.vstack(rows).astype(np.float64, copy=False), kept, errors
 
+    def _results(self, items, memory):
+        """``(row, exception)`` per item, in order, and the context to consume them in."""
+        if is_hf_feature_set(self.feature_set):
+            from ._ssl import SSLEmbeddings
+
+            ssl = SSLEmbeddings._from_feature_set(
+                self.feature_set, sr=self.sr, device="auto", on_error=self.on_error
+            )
+            return ssl._results(items, memory)
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        if n_jobs == 1 or len(items) == 1:
+            # Items are consumed one by one, so a failure with on_error="raise" stops at once;
+            # one BLAS thread: the per-frame products are small and threads only contend.
+            results = (_work(item, self.sr, self.feature_set, memory) for item in items)
+            context = threadpool_limits(limits=1)
+        else:
+            tasks = (delayed(_work)(item, self.sr, self.feature_set, memory) for item in items)
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+            context = nullcontext()
+        return results, context
+
     def _collect(self, results, items, memory):
         """Gather rows in order; raise, skip or fill NaN for failures; print progress."""
         n = len(items)
-        n_features = len(feature_names(self.feature_set))
+        n_features = len(self.get_feature_names_out())
         rows, kept, errors = [], [], []
         start = time.perf_counter()
         every = max(1, n // 20)
@@ -528,7 +554,7 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
                 kept.append(i)
             if self.verbose and ((i + 1) % every == 0 or i + 1 == n):
                 print(
-                    f"[AcousticFeatures] {i + 1}/{n} items, {len(errors)} failed, "
+                    f"[{type(self).__name__}] {i + 1}/{n} items, {len(errors)} failed, "
                     f"{time.perf_counter() - start:.1f} s",
                     file=sys.stderr,
                 )
