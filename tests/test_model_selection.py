@@ -206,8 +206,8 @@ def test_within_folds_lacking_emotions_warn_and_are_pooled():
     # whole emotions, so fold-averaged recalls are over different emotion sets.
     rng = np.random.default_rng(0)
     speakers = np.repeat(["s0", "s1", "s2"], 12)
-    y = np.array(([*["ang"] * 10, "hap", "hap"] + [*["hap"] * 10, "neu", "neu"]
-                  + [*["neu"] * 10, "ang", "ang"]))
+    y = np.array([*["ang"] * 10, "hap", "hap"] + [*["hap"] * 10, "neu", "neu"]
+                  + [*["neu"] * 10, "ang", "ang"])
     X = rng.normal(size=(36, 3)) + (y[:, None] == np.array(["ang", "hap", "neu"])) * 1.5
     corpus = np.repeat("U", 36)
     with pytest.warns(MissingClassesWarning, match=r"corpus 'U': 3 of 3 .*test folds lack"):

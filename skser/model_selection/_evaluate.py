@@ -441,7 +441,7 @@ def cross_corpus_evaluate(
     # Predictions of every (train, test, condition): the cross-corpus test set as it is, the
     # within-corpus folds' out-of-fold predictions pooled in row order (None if one failed).
     pooled = {}
-    for (c, kind, _, tests, _), (_, _, preds) in zip(tasks, results):
+    for (c, _kind, _, tests, _), (_, _, preds) in zip(tasks, results):
         for test_name, test_idx in tests:
             for condition in [CLEAN, *conditions]:
                 key = (c, test_name, condition)
