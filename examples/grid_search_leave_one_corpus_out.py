@@ -2,7 +2,7 @@
 
 Each candidate is trained on all corpora but one and scored (UAR) on the held-out corpus, so the
 selected parameters are the ones that generalise to an unseen corpus. The grid covers both
-steps of the card's pipeline (``edrl__n_components``, ``mea__n_components``).
+steps of the default EDRL-MEA pipeline (``edrl__n_components``, ``mea__n_components``).
 
 Run ``python examples/grid_search_leave_one_corpus_out.py``; ``--quick`` (or
 ``SKSER_EXAMPLE_QUICK=1``) uses a smaller corpus, a smaller grid and shorter training.

@@ -1,4 +1,5 @@
-"""Quick start: the card's pipeline, EDRL -> MEA -> SVC, trained on one corpus, tested on another.
+"""Quick start: the default EDRL-MEA pipeline (EDRL -> MEA -> SVC), trained on one corpus,
+tested on another.
 
 The data are synthetic emotional speech from :func:`skser.datasets.make_speech_corpus` (two
 "corpora" with different speakers and microphones), turned into utterance-level
@@ -11,6 +12,7 @@ smaller corpus and shorter training.
 import argparse
 import os
 
+import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
@@ -46,7 +48,7 @@ X_train, X_test, y_train, y_test = train_test_corpus_split(
     X, y, corpus=corpus, train="synth0", test="synth1"
 )
 
-# 4. The card's pipeline: no block configuration needed, MEA finds the EDRL blocks itself.
+# 4. The default EDRL-MEA pipeline: no block configuration needed, MEA finds the EDRL blocks itself.
 pipe = Pipeline([
     ("edrl", EDRLTransformer(n_components=16, max_epochs=40 if quick else 150, random_state=0)),
     ("mea", MEATransformer(n_components=4 if quick else 10)),
@@ -59,5 +61,11 @@ print(f"EDRL-MEA + SVC, trained on synth0, tested on synth1: UAR = {uar:.3f} "
 
 # 5. What MEA learned: the share of each EDRL block (intra, inter) in every component.
 mea = pipe.named_steps["mea"]
-print("block importances (rows: X blocks, columns: MEA components):")
-print(mea.block_importances_.round(2))
+x_block_names = [mea.block_names_[i] for i in mea.x_blocks_]  # e.g. ['intra', 'inter']
+importances = pd.DataFrame(
+    mea.block_importances_,
+    index=pd.Index(x_block_names, name="X block"),
+    columns=[f"comp {k + 1}" for k in range(mea.block_importances_.shape[1])],
+)
+print("block importances (intra: emotion-specific EDRL embedding, inter: shared one):")
+print(importances.round(2).to_string())

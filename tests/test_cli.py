@@ -199,7 +199,7 @@ def test_evaluate_table_and_files(features, tmp_path):
     assert "within corpus" in res.stdout and "cross corpus" in res.stdout
     table = pd.read_csv(tmp_path / "ev" / "results.csv")
     assert list(table.columns) == ["pipeline", "train", "test", "condition", "metric", "value",
-                                   "n"]
+                                   "n", "ci_low", "ci_high"]
     assert set(table["pipeline"]) == {"SVC", "PCA+SVC"}
     assert set(table["condition"]) == {"clean", "noise 10 dB", "noise 0 dB"}
     pairs = set(zip(table["train"], table["test"]))
@@ -302,3 +302,79 @@ def test_summary_table_keeps_a_failed_pair_visible():
     assert np.isnan(wide.loc[("cross corpus", "clean"), "A"])
     np.testing.assert_allclose(wide.loc[("cross corpus", "clean"), "B"], 50.0)
     np.testing.assert_allclose(wide.loc[("within corpus", "clean")].to_numpy(), [70.0, 80.0])
+
+
+def test_evaluate_pairs_intervals_and_warnings_in_cli_style(features, tmp_path):
+    # A noisy condition that lacks one clean file is left out with a warning: one CLI-style
+    # line, not Python's "file:line: UserWarning" and the source line.
+    table = pd.read_csv(features)
+    drop = (table["condition"] == "noise 0 dB") & (table["path"] == table["path"].iloc[0])
+    table[~drop].to_csv(tmp_path / "gappy.csv", index=False)
+    res = skser("evaluate", "gappy.csv", "--models", "svc", "--no-plots", "--n-bootstrap",
+                "200", "-o", "ev", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    warning = [line for line in res.stderr.splitlines() if "warning" in line]
+    assert warning == ["skser evaluate: warning: condition 'noise 0 dB' lacks 1 of the clean "
+                       "files; it is left out"]
+    assert "UserWarning" not in res.stderr and "warnings.warn" not in res.stderr
+    # The per-pair breakdown with intervals, in the terminal and in results.md.
+    assert "UAR (%) per train -> test with 95% bootstrap intervals" in res.stdout
+    results = pd.read_csv(tmp_path / "ev" / "results.csv")
+    row = results.query("train == 'synth0' and test == 'synth1' and condition == 'clean' "
+                        "and metric == 'uar'").iloc[0]
+    cell = f"{100 * row.value:.1f} [{100 * row.ci_low:.1f}, {100 * row.ci_high:.1f}]"
+    assert "synth0 -> synth1  clean" in res.stdout and cell in res.stdout
+    md = (tmp_path / "ev" / "results.md").read_text()
+    assert "### UAR (%) per train -> test" in md
+    assert f"| synth0 -> synth1 | clean | {cell} |" in md
+    assert "pooled out-of-fold predictions" in md
+
+
+def test_speaker_normalisation_warns_when_speakers_carry_one_emotion(features, tmp_path):
+    table = pd.read_csv(features)
+    # In synth0 every "speaker" says one emotion only; synth1 keeps its real speakers.
+    confounded = table["corpus"] == "synth0"
+    table.loc[confounded, "speaker"] = "s-" + table.loc[confounded, "emotion"]
+    table.to_csv(tmp_path / "confounded.csv", index=False)
+    res = skser("evaluate", "confounded.csv", "--models", "svc", "--normalise", "speaker",
+                "--no-plots", "--n-bootstrap", "0", "--snrs", "0", "-o", "ev", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    warnings = [line for line in res.stderr.splitlines() if "warning" in line]
+    assert any("corpus 'synth0'" in w and "Cramér's V 1.00" in w for w in warnings), warnings
+    assert not any("synth1" in w for w in warnings)
+
+
+def test_speaker_emotion_association_reference_values():
+    from skser.cli._evaluate import speaker_emotion_association
+
+    # Cramér's V by hand: table [[10, 0], [0, 10]] -> chi2 = n = 20, V = sqrt(20 / 20) = 1.
+    spk = np.repeat(["a", "b"], 10)
+    assert speaker_emotion_association(spk, np.repeat(["x", "y"], 10)) == pytest.approx(1.0)
+    # Every speaker says every emotion equally often: independent, V = 0.
+    assert speaker_emotion_association(spk, np.tile(["x", "y"], 10)) == pytest.approx(0.0)
+    assert np.isnan(speaker_emotion_association(spk, np.repeat("x", 20)))
+
+
+def test_library_advice_is_given_as_command_line_flags(tmp_path):
+    import soundfile as sf
+
+    from skser.cli._main import in_cli_terms
+
+    (tmp_path / "odd").mkdir()
+    for name in ("first take.wav", "second take.wav"):
+        sf.write(tmp_path / "odd" / name, np.zeros(1600), 16000)
+    line = _one_error_line(skser("extract", "odd", "-o", "f.csv", cwd=tmp_path))
+    assert "cannot tell the layout" in line and "pass --layout one of" in line
+    assert "layout=" not in line
+    # A command without the option gets what to do with that command instead.
+    text = "cannot read x.wav (item 0 of 1). Pass on_error='skip' or 'nan' to continue."
+    out = in_cli_terms(text, "predict", {"--output", "--n-jobs"})
+    assert "on_error" not in out and "Remove that file from the command line" in out
+    assert "--on-error skip" in in_cli_terms(text, "extract", {"--on-error"})
+
+
+def test_predict_with_a_table_instead_of_a_model_says_what_to_give(tmp_path):
+    (tmp_path / "emodb.csv").write_text("path,emotion\na.wav,angry\n")
+    line = _one_error_line(skser("predict", "emodb.csv", "x.wav", cwd=tmp_path))
+    assert "cannot load emodb.csv as a skser model (" in line
+    assert "a model file written by 'skser fit -o MODEL.joblib'" in line

@@ -9,7 +9,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.metrics import f1_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    cross_validate,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
@@ -18,6 +24,7 @@ from skser.model_selection import (
     CorpusSplit,
     FitFailedWarning,
     LeaveOneCorpusOut,
+    MissingClassesWarning,
     cross_corpus_evaluate,
     summarise,
     train_test_corpus_split,
@@ -167,7 +174,7 @@ def test_cross_values_match_a_manual_fit(corpora):
     assert row.set_index("metric")["value"]["wa"] == pytest.approx(wa_score(y[b], pred))
 
 
-def test_within_values_are_the_fold_mean(corpora):
+def test_within_values_score_the_pooled_out_of_fold_predictions(corpora):
     X, y, corpus, _, conditions = corpora
     table = cross_corpus_evaluate(
         LogisticRegression(),
@@ -177,15 +184,65 @@ def test_within_values_are_the_fold_mean(corpora):
         conditions=conditions,
         n_splits=4,
         train_corpora=["B"],
+        scoring=["uar", "macro_f1"],
     )
     rows = np.flatnonzero(corpus == "B")
-    scores = []
+    pred = np.empty(len(rows), dtype=y.dtype)
+    fold_scores = []
     for tr, te in StratifiedKFold(4).split(X[rows], y[rows]):
         est = LogisticRegression().fit(X[rows[tr]], y[rows[tr]])
-        scores.append(uar_score(y[rows[te]], est.predict(conditions["white 0 dB"][rows[te]])))
+        pred[te] = est.predict(conditions["white 0 dB"][rows[te]])
+        fold_scores.append(uar_score(y[rows[te]], pred[te]))
     row = table.query("train == 'B' and test == 'B' and condition == 'white 0 dB'")
-    assert row["value"].item() == pytest.approx(np.mean(scores))
-    assert row["n"].item() == SIZES["B"]
+    values = row.set_index("metric")["value"]
+    assert values["uar"] == pytest.approx(uar_score(y[rows], pred))
+    assert values["macro_f1"] == pytest.approx(f1_score(y[rows], pred, average="macro"))
+    assert values["uar"] != pytest.approx(np.mean(fold_scores))  # not the fold mean
+    assert (row["n"] == SIZES["B"]).all()
+
+
+def test_within_folds_lacking_emotions_warn_and_are_pooled():
+    # Each speaker says one emotion only (as in URDU): speaker-independent test folds lack
+    # whole emotions, so fold-averaged recalls are over different emotion sets.
+    rng = np.random.default_rng(0)
+    speakers = np.repeat(["s0", "s1", "s2"], 12)
+    y = np.array([*["ang"] * 10, "hap", "hap"] + [*["hap"] * 10, "neu", "neu"]
+                  + [*["neu"] * 10, "ang", "ang"])
+    X = rng.normal(size=(36, 3)) + (y[:, None] == np.array(["ang", "hap", "neu"])) * 1.5
+    corpus = np.repeat("U", 36)
+    with pytest.warns(MissingClassesWarning, match=r"corpus 'U': 3 of 3 .*test folds lack"):
+        table = cross_corpus_evaluate(LogisticRegression(), X, y, corpus, groups=speakers,
+                                      n_splits=3, scoring=["uar", "macro_f1"])
+    pred = np.empty(36, dtype=y.dtype)
+    fold_uar = []
+    for tr, te in StratifiedGroupKFold(3).split(X, y, speakers):
+        pred[te] = LogisticRegression().fit(X[tr], y[tr]).predict(X[te])
+        fold_uar.append(uar_score(y[te], pred[te]))
+    values = table.set_index("metric")["value"]
+    assert values["uar"] == pytest.approx(uar_score(y, pred))
+    assert values["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro"))
+    assert values["uar"] != pytest.approx(np.mean(fold_uar))
+
+
+def test_bootstrap_interval_of_the_uar_matches_a_direct_resampling(corpora):
+    X, y, corpus, _, _ = corpora
+    keep = corpus != "C"
+    table = cross_corpus_evaluate(SVC(), X[keep], y[keep], corpus[keep], n_splits=None,
+                                  train_corpora=["A"], scoring=["uar", "wa"],
+                                  n_bootstrap=200, random_state=7)
+    assert list(table.columns) == ["train", "test", "condition", "metric", "value", "n",
+                                   "ci_low", "ci_high"]
+    b = corpus == "B"
+    pred = SVC().fit(X[corpus == "A"], y[corpus == "A"]).predict(X[b])
+    idx = np.random.default_rng(7).integers(0, b.sum(), size=(200, b.sum()))
+    boot = [uar_score(y[b][i], pred[i]) for i in idx]
+    uar = table.set_index("metric").loc["uar"]
+    np.testing.assert_allclose([uar["ci_low"], uar["ci_high"]],
+                               np.percentile(boot, [2.5, 97.5]))
+    assert uar["ci_low"] <= uar["value"] <= uar["ci_high"]
+    assert np.isnan(table.set_index("metric").loc["wa", "ci_low"])  # UAR only
+    with pytest.raises(ValueError, match="n_bootstrap must be an integer >= 0, got -1"):
+        cross_corpus_evaluate(SVC(), X, y, corpus, n_bootstrap=-1)
 
 
 class Recorder(ClassifierMixin, BaseEstimator):

@@ -169,7 +169,9 @@ def _plots(table, fitted, preds, y_test, X_clean, y, corpus, outdir, rs):
     )
 
     written = []
-    fig = plot_uar_vs_snr(table, metric="uar", pipeline="pipeline")
+    fig = plot_uar_vs_snr(table, metric="uar", pipeline="pipeline", pairs="each",
+                          by_noise=True, percent=True, chance=1 / len(np.unique(y)),
+                          title=f"UAR against SNR, trained on clean {TRAIN} (synthetic)")
     save_figure(fig, outdir / "uar_vs_snr.png")
     written.append("uar_vs_snr.png")
     fig = plot_confusion_matrices(y_test, preds)

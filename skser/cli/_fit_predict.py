@@ -90,9 +90,15 @@ def _load_bundle(path):
     try:
         bundle = joblib.load(path)
     except Exception as exc:  # noqa: BLE001 - joblib/pickle raise many types on bad files
-        raise UsageError(f"cannot load {path} as a skser model: {type(exc).__name__}") from None
+        why = " ".join(str(exc).split())[:120]
+        raise UsageError(
+            f"cannot load {path} as a skser model ({type(exc).__name__}"
+            f"{': ' + why if why else ''}); the first argument of 'skser predict' is a model "
+            "file written by 'skser fit -o MODEL.joblib', then the audio files"
+        ) from None
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
-        raise UsageError(f"{path} is not a model saved by 'skser fit'")
+        raise UsageError(f"{path} is not a model saved by 'skser fit'; make one with "
+                         "'skser fit FEATURES.csv -o MODEL.joblib'")
     return bundle
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
+import warnings
 
 from ._errors import UsageError
 
@@ -27,6 +29,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
 
 
@@ -193,6 +205,11 @@ def build_parser():
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                    help="parallel fits (default: 1)")
     p.add_argument("--no-plots", action="store_true", help="do not draw the plots")
+    p.add_argument("--n-bootstrap", type=_non_negative_int, default=1000, metavar="N",
+                   help="resamples of the test utterances for the 95%% intervals of the UARs "
+                        "(0: no intervals; default: %(default)s)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar or progress messages")
 
     # fit ----------------------------------------------------------------------------------
     p = sub.add_parser(
@@ -294,6 +311,9 @@ def main(argv=None):
         parser.print_help(sys.stderr)
         return 2
     debug = args.debug or bool(os.environ.get("SKSER_DEBUG"))
+    flags = _command_flags(parser, args.command)
+    previous = warnings.showwarning
+    warnings.showwarning = _warning_printer(args.command, flags)
     try:
         return int(_dispatch(args) or 0)
     except KeyboardInterrupt:
@@ -304,23 +324,28 @@ def main(argv=None):
     except UsageError as exc:
         if debug:
             traceback.print_exc()
-        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{PROG} {args.command}: error: {in_cli_terms(str(exc), args.command, flags)}",
+              file=sys.stderr)
         return 2
     except (OSError, ValueError, TypeError, KeyError, ImportError) as exc:
         # Missing or unreadable files, bad tables, bad values: the message names the problem.
         if debug:
             traceback.print_exc()
-        print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        text = in_cli_terms(_one_line(exc), args.command, flags)
+        print(f"{PROG} {args.command}: error: {text}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - last resort: never a traceback without --debug
         if debug:
             traceback.print_exc()
         print(
-            f"{PROG} {args.command}: unexpected error ({type(exc).__name__}): {_one_line(exc)} "
+            f"{PROG} {args.command}: unexpected error ({type(exc).__name__}): "
+            f"{in_cli_terms(_one_line(exc), args.command, flags)} "
             "(rerun with --debug for the traceback)",
             file=sys.stderr,
         )
         return 1
+    finally:
+        warnings.showwarning = previous
 
 
 def _one_line(exc):
@@ -330,3 +355,90 @@ def _one_line(exc):
     if isinstance(exc, FileNotFoundError) and exc.filename and str(exc.filename) not in text:
         text = f"{text}: {exc.filename}"
     return " ".join(text.split())
+
+
+# Parameters of the library whose messages can reach the command line, and their flags.
+_PARAM_FLAGS = {
+    "layout": "--layout",
+    "on_error": "--on-error",
+    "n_jobs": "--n-jobs",
+    "feature_set": "--feature-set",
+    "sr": "--sr",
+    "random_state": "--random-state",
+    "noise_mode": "--noise-mode",
+    "snrs": "--snrs",
+    "n_splits": None,  # the command chooses the number of folds itself
+}
+# What to do instead, for a command that has no flag for a parameter a message names.
+_NO_FLAG_ADVICE = {
+    ("predict", "on_error"): "remove that file from the command line (or convert it to WAV) "
+                             "and rerun",
+    ("evaluate", "n_splits"): "give every corpus at least two speakers, or evaluate across "
+                              "corpora only by leaving out the corpus with too few speakers",
+}
+_PARAM = re.compile(
+    r"\b(?P<name>[a-z][a-z_]*)=(?P<value>'[^']*'|\"[^\"]*\"|[A-Za-z0-9_.+-]+)?"
+)
+
+
+def _command_flags(parser, command):
+    """Option strings of a command's parser (``{"--layout", ...}``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return set(action.choices[command]._option_string_actions)
+    return set()
+
+
+def in_cli_terms(text, command, flags):
+    """Rewrite a library message's advice in the command's terms.
+
+    ``pass layout= one of ...`` becomes ``pass --layout one of ...`` and ``on_error='skip'``
+    becomes ``--on-error skip`` where the command has that flag. Where it has none, the
+    sentence giving that advice is replaced by what to do with this command.
+
+    Examples
+    --------
+    >>> in_cli_terms("cannot tell the layout; pass layout= one of emodb, urdu.", "extract",
+    ...              {"--layout"})
+    'cannot tell the layout; pass --layout one of emodb, urdu.'
+    >>> in_cli_terms("cannot read x.wav. Pass on_error='skip' to continue.", "predict", set())
+    'cannot read x.wav. Remove that file from the command line (or convert it to WAV) and rerun.'
+    """
+    dropped = []
+
+    def replace(match):
+        name, value = match.group("name"), match.group("value")
+        flag = _PARAM_FLAGS.get(name, "")
+        if flag == "" or name not in _PARAM_FLAGS:
+            return match.group(0)
+        if flag is None or flag not in flags:
+            dropped.append(name)
+            return match.group(0)
+        return flag if value is None else f"{flag} {value.strip(chr(39) + chr(34))}"
+
+    sentences = re.split(r"(?<=[.;])\s+", text)
+    out = []
+    for sentence in sentences:
+        before = len(dropped)
+        rewritten = _PARAM.sub(replace, sentence)
+        if len(dropped) > before:
+            advice = _NO_FLAG_ADVICE.get((command, dropped[-1]))
+            if advice:
+                out.append(advice[0].upper() + advice[1:] + ".")
+            continue
+        out.append(rewritten)
+    return " ".join(dict.fromkeys(out))
+
+
+def _warning_printer(command, flags):
+    """``warnings.showwarning`` for the command: one line per distinct warning, no source."""
+    seen = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = in_cli_terms(" ".join(str(message).split()), command, flags)
+        if text in seen:
+            return
+        seen.add(text)
+        print(f"{PROG} {command}: warning: {text}", file=sys.stderr if file is None else file)
+
+    return show

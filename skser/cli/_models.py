@@ -12,7 +12,7 @@ def make_model(name, *, random_state=0, quick=False):
     ----------
     name : {"svc", "pca-svc", "edrl-mea"}
         ``"svc"``: standardisation and an RBF SVC; ``"pca-svc"``: standardisation, PCA keeping
-        95 % of the variance and the SVC; ``"edrl-mea"``: the card's pipeline
+        95 % of the variance and the SVC; ``"edrl-mea"``: the default EDRL-MEA pipeline
         ``EDRLTransformer -> MEATransformer -> SVC`` with the estimators' default parameters
         (with ``quick``, fewer EDRL epochs). Every SVC uses ``class_weight="balanced"``, the
         usual choice when models are selected by UAR.

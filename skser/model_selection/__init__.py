@@ -9,12 +9,18 @@
 The SER metrics and their scorers (UAR, WA, macro-F1) are in :mod:`skser.metrics`.
 """
 
-from ._evaluate import FitFailedWarning, cross_corpus_evaluate, summarise
+from ._evaluate import (
+    FitFailedWarning,
+    MissingClassesWarning,
+    cross_corpus_evaluate,
+    summarise,
+)
 from ._split import CorpusSplit, LeaveOneCorpusOut, train_test_corpus_split
 
 __all__ = [
     "CorpusSplit",
     "FitFailedWarning",
+    "MissingClassesWarning",
     "LeaveOneCorpusOut",
     "cross_corpus_evaluate",
     "summarise",

@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
-from ..metrics import get_scorers
+from ..metrics import SCORERS, get_scorers
 from ..utils._validation import check_row_labels
 
 CLEAN = "clean"
@@ -95,7 +95,44 @@ def _within_folds(y, groups, rows, n_splits, corpus_name):
                 "ignore", message="The least populated class", category=UserWarning
             )
             splits = list(StratifiedKFold(n_splits=n_splits).split(np.zeros((len(rows), 1)), y_c))
+    splits = list(splits)
+    _warn_missing_classes(y_c, splits, corpus_name)
     return [(rows[tr], rows[te]) for tr, te in splits]
+
+
+class MissingClassesWarning(UserWarning):
+    """Some within-corpus folds of :func:`cross_corpus_evaluate` lack whole emotions."""
+
+
+def _warn_missing_classes(y_c, splits, corpus_name):
+    """Warn when a speaker-independent fold's test (or training) part lacks whole emotions.
+
+    Happens when speakers nearly coincide with emotions (e.g. URDU): per-fold scores would then
+    be computed over different emotion sets, which is why within-corpus scores pool the
+    out-of-fold predictions.
+    """
+    classes = np.unique(y_c)
+    test_gaps, train_gaps = [], []
+    for k, (tr, te) in enumerate(splits, start=1):
+        missing = sorted(map(str, set(classes) - set(np.unique(y_c[te]))))
+        if missing:
+            test_gaps.append(f"fold {k}: {', '.join(missing)}")
+        missing = sorted(map(str, set(classes) - set(np.unique(y_c[tr]))))
+        if missing:
+            train_gaps.append(f"fold {k}: {', '.join(missing)}")
+    if test_gaps:
+        msg = (
+            f"corpus {corpus_name!r}: {len(test_gaps)} of {len(splits)} speaker-independent "
+            f"test folds lack whole emotions ({'; '.join(test_gaps)}), as when speakers nearly "
+            "coincide with emotions. Within-corpus scores pool the out-of-fold predictions of "
+            "all folds, so every emotion is scored; per-fold scores would not be comparable."
+        )
+        if train_gaps:
+            msg += (
+                f" Some training folds lack emotions too ({'; '.join(train_gaps)}): those "
+                "models never see them."
+            )
+        warnings.warn(msg, MissingClassesWarning, stacklevel=4)
 
 
 def _score_all(estimator, scorer, metric_names, X_sets, y_test, error_score):
@@ -121,18 +158,21 @@ def _mean_keep_nan(values):
 
 
 def _fit_and_score(
-    estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label
+    estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label,
+    keep_predictions=False,
 ):
     """Fit a clone on the clean training rows; score it on every test part and condition.
 
     ``tests`` is a list of ``(test corpus, test row indices)``. Returns a list of records
-    ``(test corpus, condition, metric, value, n)`` and a list of error messages.
+    ``(test corpus, condition, metric, value, n)``, a list of error messages and, with
+    ``keep_predictions``, the predictions ``{(test corpus, condition): y_pred or None}``
+    (None where the fit or the prediction failed).
     """
     start = time.perf_counter()
     scorer = check_scoring(estimator, scoring=scorers, raise_exc=True)
     metric_names = list(scorers)
     condition_names = [CLEAN, *conditions]
-    records, errors = [], []
+    records, errors, predictions = [], [], {}
     # Only the training rows of the clean features are ever given to fit.
     X_train = _safe_indexing(X, train_idx)
     y_train = y[train_idx]
@@ -154,6 +194,14 @@ def _fit_and_score(
                 fitted, scorer, metric_names, X_sets, y[test_idx], error_score
             )
             errors.extend(f"{label}, test {test_name!r}: {e}" for e in errs)
+            if keep_predictions:
+                for condition, X_test in X_sets.items():
+                    try:
+                        predictions[test_name, condition] = np.asarray(fitted.predict(X_test))
+                    except Exception:
+                        if isinstance(error_score, str):
+                            raise
+                        predictions[test_name, condition] = None
         for condition in condition_names:
             for metric in metric_names:
                 records.append(
@@ -167,7 +215,40 @@ def _fit_and_score(
             f"({time.perf_counter() - start:.1f}s)",
             flush=True,
         )
-    return records, errors
+    return records, errors, predictions
+
+
+def _is_prediction_scorer(scorer):
+    """Whether a scorer needs only ``predict`` (so it can score pooled predictions)."""
+    return getattr(scorer, "_response_method", None) == "predict" and hasattr(
+        scorer, "_score_func"
+    )
+
+
+def _score_predictions(scorer, y_true, y_pred):
+    """A ``predict``-based scorer's value on given predictions (no estimator needed)."""
+    return float(scorer._sign * scorer._score_func(y_true, y_pred, **scorer._kwargs))
+
+
+def _bootstrap_uar(y_true, y_pred, n_bootstrap, rng, level=0.95):
+    """Percentile interval of the UAR over ``n_bootstrap`` resamples of the test rows.
+
+    Each resample draws ``len(y_true)`` rows with replacement; its UAR is the mean recall over
+    the emotions present in the resample (:func:`skser.metrics.uar_score` on the resample).
+    """
+    classes, codes = np.unique(y_true, return_inverse=True)
+    correct = np.asarray(y_true == y_pred, dtype=float)
+    n, k = len(codes), len(classes)
+    idx = rng.integers(0, n, size=(n_bootstrap, n))
+    onehot = np.eye(k)[codes]  # (n, k)
+    totals = onehot[idx].sum(axis=1)  # (B, k)
+    hits = (onehot * correct[:, None])[idx].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(totals > 0, hits / totals, np.nan)
+    uar = np.nanmean(recall, axis=1)
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(uar, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def cross_corpus_evaluate(
@@ -184,6 +265,8 @@ def cross_corpus_evaluate(
     error_score=np.nan,
     n_jobs=None,
     verbose=0,
+    n_bootstrap=0,
+    random_state=None,
 ):
     """Evaluate an estimator within and across corpora, on clean and degraded features.
 
@@ -193,6 +276,15 @@ def cross_corpus_evaluate(
     corpus itself, speaker-independent folds are used: ``StratifiedGroupKFold`` over ``groups``
     (speakers) when given, ``StratifiedKFold`` otherwise; clones are fitted on the clean
     training folds and scored on the held-out fold, clean and under each condition.
+
+    Within-corpus scores are computed once, on the **pooled out-of-fold predictions** of all
+    folds (every utterance predicted by the model that did not see its speaker), not averaged
+    over folds: when speakers nearly coincide with emotions (URDU), speaker-independent test
+    folds lack whole emotions and fold averages of UAR or macro-F1 mix scores over different
+    emotion sets (on URDU, macro-F1 0.605 fold-averaged against 0.733 pooled). A
+    :class:`MissingClassesWarning` names such folds. Scorers that need more than ``predict``
+    (probabilities, decision values) cannot be pooled across fold models and are averaged
+    over folds.
 
     Nothing about a test row reaches ``fit``: not its label, not its clean features, not its
     condition features. The conditioned matrices are only ever used for scoring.
@@ -231,6 +323,13 @@ def cross_corpus_evaluate(
     verbose : int, default=0
         ``> 0`` prints one line per fit (training corpus or fold, clean score, time);
         ``> 1`` also shows joblib's progress.
+    n_bootstrap : int, default=0
+        With ``n_bootstrap > 0``, the table gets ``ci_low`` and ``ci_high`` columns: a 95 %
+        percentile bootstrap interval of the UAR over that many resamples (with replacement)
+        of the test utterances of each row, predictions held fixed (NaN for other metrics).
+        It reflects the sampling of test utterances only, not of training data or seeds.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the bootstrap resamples.
 
     Returns
     -------
@@ -241,10 +340,11 @@ def cross_corpus_evaluate(
         - ``test``: test corpus (equal to ``train`` for the within-corpus folds);
         - ``condition``: ``"clean"`` or a key of ``conditions``;
         - ``metric``: metric name, e.g. ``"uar"``;
-        - ``value``: the score; for within-corpus rows, the mean over the folds (NaN when a
-          fold failed with ``error_score=np.nan``);
+        - ``value``: the score; for within-corpus rows, the score of the pooled
+          out-of-fold predictions (NaN when a fold failed with ``error_score=np.nan``);
         - ``n``: number of test rows (for within-corpus rows, all rows of the corpus, each
-          scored once in its held-out fold).
+          scored once in its held-out fold);
+        - ``ci_low``, ``ci_high``: only with ``n_bootstrap > 0`` (see there).
 
         Rows are ordered by training corpus, then the training corpus itself, then the other
         corpora, then ``"clean"`` and the conditions in the order given, then the metrics.
@@ -285,6 +385,12 @@ def cross_corpus_evaluate(
         not isinstance(n_splits, numbers.Integral) or isinstance(n_splits, bool) or n_splits < 2
     ):
         raise ValueError(f"n_splits must be an integer >= 2 or None, got {n_splits!r}.")
+    if (
+        not isinstance(n_bootstrap, numbers.Integral)
+        or isinstance(n_bootstrap, bool)
+        or n_bootstrap < 0
+    ):
+        raise ValueError(f"n_bootstrap must be an integer >= 0, got {n_bootstrap!r}.")
 
     all_corpora = np.asarray(pd.unique(corpus)).tolist()
     if train_corpora is None:
@@ -317,12 +423,13 @@ def cross_corpus_evaluate(
     parallel = Parallel(n_jobs=n_jobs, verbose=max(0, verbose - 1) * 10)
     results = parallel(
         delayed(_fit_and_score)(
-            estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label
+            estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label,
+            keep_predictions=kind == "within" or n_bootstrap > 0,
         )
-        for _, _, train_idx, tests, label in tasks
+        for _, kind, train_idx, tests, label in tasks
     )
 
-    errors = [e for _, errs in results for e in errs]
+    errors = [e for _, errs, _ in results for e in errs]
     if errors:
         warnings.warn(
             f"{len(errors)} fit(s) or score(s) of cross_corpus_evaluate failed; their value is "
@@ -331,8 +438,27 @@ def cross_corpus_evaluate(
             stacklevel=2,
         )
 
+    # Predictions of every (train, test, condition): the cross-corpus test set as it is, the
+    # within-corpus folds' out-of-fold predictions pooled in row order (None if one failed).
+    pooled = {}
+    for (c, _kind, _, tests, _), (_, _, preds) in zip(tasks, results):
+        for test_name, test_idx in tests:
+            for condition in [CLEAN, *conditions]:
+                key = (c, test_name, condition)
+                part = preds.get((test_name, condition))
+                rows_, parts = pooled.setdefault(key, ([], []))
+                rows_.append(test_idx)
+                parts.append(part)
+
+    def pooled_predictions(key):
+        rows_, parts = pooled[key]
+        if any(p is None for p in parts):
+            return None, None
+        idx = np.concatenate(rows_)
+        return idx, np.concatenate(parts)
+
     rows = []
-    for (c, kind, *_), (records, _) in zip(tasks, results):
+    for (c, kind, *_), (records, _, _) in zip(tasks, results):
         for test_name, condition, metric, value, n in records:
             rows.append((c, kind, test_name, condition, metric, value, n))
     raw = pd.DataFrame(rows, columns=["train", "kind", "test", "condition", "metric", "value", "n"])
@@ -345,9 +471,32 @@ def cross_corpus_evaluate(
             .agg(value=("value", _mean_keep_nan), n=("n", "sum"))
             .reset_index()
         )
+        # Predict-based metrics: the score of the pooled out-of-fold predictions.
+        for i, (c, test_name, condition, metric) in enumerate(
+            within[keys].itertuples(index=False)
+        ):
+            scorer = scorers[metric]
+            if not _is_prediction_scorer(scorer):
+                continue  # needs fold models' probabilities or decision values: fold mean
+            idx, y_pred = pooled_predictions((c, test_name, condition))
+            value = error_score if idx is None else _score_predictions(scorer, y[idx], y_pred)
+            within.iloc[i, within.columns.get_loc("value")] = value
     else:
         within = within.drop(columns="kind")
     table = pd.concat([within, cross], ignore_index=True)
+
+    if n_bootstrap > 0:
+        rng = np.random.default_rng(random_state)
+        low, high = np.full(len(table), np.nan), np.full(len(table), np.nan)
+        for i, (c, test_name, condition, metric) in enumerate(
+            table[keys].itertuples(index=False)
+        ):
+            if metric != "uar" or scorers[metric] is not SCORERS["uar"]:
+                continue
+            idx, y_pred = pooled_predictions((c, test_name, condition))
+            if idx is not None:
+                low[i], high[i] = _bootstrap_uar(y[idx], y_pred, n_bootstrap, rng)
+        table["ci_low"], table["ci_high"] = low, high
 
     order = {
         "train": {c: i for i, c in enumerate(train_list)},
@@ -365,7 +514,9 @@ def cross_corpus_evaluate(
         }
     )
     table = table.loc[sort_key.sort_values(list(sort_key.columns), kind="stable").index]
-    table = table.reset_index(drop=True)[COLUMNS]
+    table = table.reset_index(drop=True)[
+        COLUMNS + (["ci_low", "ci_high"] if n_bootstrap > 0 else [])
+    ]
     table["value"] = table["value"].astype(float)
     table["n"] = table["n"].astype(int)
     return table

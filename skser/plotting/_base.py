@@ -16,10 +16,14 @@ def _pyplot():
 
 
 def _figure_and_axes(ax, figsize):
-    """Use ``ax`` when given, else a new figure with one axes."""
+    """Use ``ax`` when given, else a new figure with one axes.
+
+    New figures use constrained layout, so that labels and legends placed outside the axes
+    are kept inside the figure by a plain ``savefig``.
+    """
     plt = _pyplot()
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     else:
         fig = ax.figure
     return fig, ax

@@ -93,7 +93,7 @@ def plot_block_importances(mea, *, block_names=None, normalize=False, ax=None, t
         totals = imp.sum(axis=0, keepdims=True)
         imp = np.divide(imp, totals, out=np.zeros_like(imp), where=totals > 0)
 
-    fig, ax = _figure_and_axes(ax, (max(4.0, 0.5 * n_components + 2.0), 3.5))
+    fig, ax = _figure_and_axes(ax, (max(4.5, 0.5 * n_components + 3.0), 3.5))
     x = np.arange(1, n_components + 1)
     bottom = np.zeros(n_components)
     for name, row in zip(names, imp):
@@ -104,5 +104,6 @@ def plot_block_importances(mea, *, block_names=None, normalize=False, ax=None, t
     ax.set_ylabel("Share of importance" if normalize else "Block importance")
     if title is not None:
         ax.set_title(title)
-    ax.legend(title="block")
+    # Outside the axes, right of the bars: a legend inside would cover the stacked bars.
+    ax.legend(title="block", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return fig

@@ -54,6 +54,8 @@ def plot_uar_vs_snr(
     pipeline="pipeline",
     pairs="all",
     by_noise=False,
+    chance=None,
+    percent=False,
     ax=None,
     title=None,
 ):
@@ -63,8 +65,10 @@ def plot_uar_vs_snr(
     there, or the condition ``"clean"``, means clean speech; NaN falls back to the name),
     otherwise parsed from the condition name with :func:`parse_snr` (``"babble 10 dB"`` ->
     10). Rows whose SNR is unknown are left out. Clean speech is drawn as the rightmost point,
-    labelled ``clean``. Values are averaged over the (train, test) pairs selected by ``pairs``
-    and, unless ``by_noise``, over noise types at the same SNR.
+    labelled ``clean``. With ``pairs="each"`` every (train, test) pair gets its own panel;
+    otherwise values are averaged over the pairs selected by ``pairs``. Unless ``by_noise``,
+    values are averaged over noise types at the same SNR. Whatever is averaged is said in the
+    panel's title (when ``title`` is None).
 
     Parameters
     ----------
@@ -78,20 +82,28 @@ def plot_uar_vs_snr(
     pipeline : str, default="pipeline"
         Column that names the pipeline of each row. Without that column the table is one
         pipeline.
-    pairs : {"all", "cross", "within"}, default="all"
+    pairs : {"all", "cross", "within", "each"}, default="all"
         Which (train, test) pairs to average: all, cross-corpus only (train != test) or
-        within-corpus only.
+        within-corpus only; ``"each"`` draws one panel per pair (within-corpus pairs first)
+        and needs ``ax=None``.
     by_noise : bool, default=False
         Draw one line per pipeline and noise type (the condition name without its SNR).
+    chance : float, default=None
+        Chance level to draw as a dashed line, as a fraction (e.g. ``1 / n_emotions``: the
+        UAR of a constant or random guess).
+    percent : bool, default=False
+        Show the metric in percent (as the tables of ``skser evaluate``) instead of 0-1.
     ax : matplotlib Axes, default=None
         Axes to draw into; a new figure when None.
     title : str, default=None
-        Axes title.
+        Axes title (with ``pairs="each"``, the figure's title); by default a title that
+        says what is averaged.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-        The figure; the plot is ``fig.axes[0]`` (or ``ax``), one line per pipeline.
+        The figure; the plot is ``fig.axes[0]`` (or ``ax``), one line per pipeline (with
+        ``pairs="each"``, one axes per pair).
 
     Examples
     --------
@@ -103,6 +115,8 @@ def plot_uar_vs_snr(
     >>> fig = plot_uar_vs_snr(table)
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['0', '10', 'clean']
+    >>> fig.axes[0].get_title()
+    'a → b'
     """
     needed = {"condition", "metric", "value"}
     if pairs != "all":
@@ -110,8 +124,12 @@ def plot_uar_vs_snr(
     missing = needed - set(table.columns)
     if missing:
         raise ValueError(f"table lacks the columns {sorted(missing)}; got {list(table.columns)}.")
-    if pairs not in ("all", "cross", "within"):
-        raise ValueError(f"pairs must be 'all', 'cross' or 'within', got {pairs!r}.")
+    if pairs not in ("all", "cross", "within", "each"):
+        raise ValueError(f"pairs must be 'all', 'cross', 'within' or 'each', got {pairs!r}.")
+    if pairs == "each" and ax is not None:
+        raise ValueError("pairs='each' draws one panel per pair in a new figure; pass ax=None.")
+    if chance is not None and not 0 <= chance <= 1:
+        raise ValueError(f"chance must be a fraction in [0, 1], got {chance!r}.")
     df = table[table["metric"] == metric].copy()
     if df.empty:
         raise ValueError(
@@ -143,8 +161,68 @@ def plot_uar_vs_snr(
     df["_noise"] = np.where(np.isfinite(df["_snr"]), df["condition"].map(_noise_name), "")
     has_pipeline = pipeline in df.columns
     df["_pipeline"] = df[pipeline].astype(str) if has_pipeline else metric.upper()
+    scale = 100.0 if percent else 1.0
+    ylabel = metric.upper() if metric in ("uar", "wa") else metric
+    ylabel = f"{ylabel} (%)" if percent else ylabel
+    axis = dict(finite=finite, x_clean=x_clean, ylabel=ylabel, chance=chance, scale=scale,
+                legend=has_pipeline or by_noise or chance is not None)
 
-    fig, ax = _figure_and_axes(ax, (6.0, 4.0))
+    if pairs != "each":
+        fig, ax = _figure_and_axes(ax, (6.0, 4.0))
+        _draw_panel(ax, df, by_noise=by_noise, **axis)
+        ax.set_title(_describe(df, by_noise) if title is None else title)
+        return fig
+
+    plt = _pyplot()
+    keys = list(dict.fromkeys(zip(df["train"], df["test"])))
+    keys.sort(key=lambda k: k[0] != k[1])  # within-corpus panels first
+    ncols = min(len(keys), 2)
+    nrows = int(np.ceil(len(keys) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 3.6 * nrows + 0.6),
+                             sharey=True, squeeze=False, layout="constrained")
+    for k, (train, test) in enumerate(keys):
+        panel = axes.flat[k]
+        part = df[(df["train"] == train) & (df["test"] == test)]
+        _draw_panel(panel, part, by_noise=by_noise, **{**axis, "legend": False})
+        panel.set_title(_describe(part, by_noise))
+    for panel in list(axes.flat)[len(keys):]:
+        panel.set_visible(False)
+    if axis["legend"] or chance is not None:
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4))
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
+def _pyplot():
+    from ._base import _pyplot as get
+
+    return get()
+
+
+def _describe(df, by_noise):
+    """Title of a panel: its pairs and what its lines average over."""
+    keys = list(dict.fromkeys(zip(df.get("train", pd.Series(dtype=str)),
+                                  df.get("test", pd.Series(dtype=str)))))
+    if len(keys) == 1:
+        train, test = keys[0]
+        where = f"within {train} (speaker-independent folds)" if train == test else (
+            f"{train} → {test}")
+    elif keys:
+        n_within = sum(a == b for a, b in keys)
+        where = f"mean of {len(keys)} train → test pairs"
+        if 0 < n_within < len(keys):
+            where += f" ({n_within} within-corpus)"
+    else:
+        where = ""
+    noises = [n for n in pd.unique(df["_noise"]) if n]
+    if not by_noise and len(noises) > 1:
+        where += f"{', ' if where else ''}mean of {len(noises)} noise types"
+    return where
+
+
+def _draw_panel(ax, df, *, by_noise, finite, x_clean, ylabel, chance, scale, legend):
     for name in pd.unique(df["_pipeline"]):
         part = df[df["_pipeline"] == name]
         noises = [n for n in pd.unique(part["_noise"]) if n] if by_noise else [None]
@@ -156,15 +234,15 @@ def plot_uar_vs_snr(
                 sub = part[(part["_noise"] == noise) | (part["_noise"] == "")]
                 label = f"{name} ({noise})"
             curve = sub.groupby("_x")["value"].mean().sort_index()
-            ax.plot(curve.index.to_numpy(), curve.to_numpy(), marker="o", label=label)
+            ax.plot(curve.index.to_numpy(), curve.to_numpy() * scale, marker="o", label=label)
+    if chance is not None:
+        ax.axhline(chance * scale, color="0.4", linestyle="--", linewidth=1,
+                   label=f"chance ({chance * scale:.3g}{'%' if scale == 100 else ''})")
     ticks = [*finite.tolist(), x_clean]
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{v:g}" for v in finite] + ["clean"])
     ax.set_xlabel("SNR (dB)")
-    ax.set_ylabel(metric.upper() if metric in ("uar", "wa") else metric)
-    if title is not None:
-        ax.set_title(title)
-    if has_pipeline or by_noise:
+    ax.set_ylabel(ylabel)
+    if legend:
         ax.legend()
     ax.grid(True, alpha=0.3)
-    return fig
