@@ -48,6 +48,9 @@ TRUSTED_TYPES = (
     "skser.features._acoustic.AcousticFeatures",
     "skser.model_selection._split.LeaveOneCorpusOut",
     "skser.model_selection._split.CorpusSplit",
+    # private parts of scikit-learn's CalibratedClassifierCV ('skser fit' stores one)
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
 )
 
 # Layers that a stored torch module may use: rebuilt from their sizes, never from code.

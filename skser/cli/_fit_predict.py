@@ -5,9 +5,16 @@ cannot run code, with a checksum, the library versions and the feature settings 
 sample rate, feature columns), so that ``predict`` extracts exactly the features the model was
 trained on. Features are not normalised per corpus here: a single new file has no corpus
 statistics. The baselines standardise with the training statistics, and EDRL standardises its
-input itself. The final SVC is fitted with probability estimates (Platt scaling; its
-predictions are those of its decision function, as without them) so that
-``predict --proba`` can report a confidence.
+input itself.
+
+The file holds ``{"pipeline": model, "confidence": calibrator}``: ``calibrator`` is a
+:class:`~sklearn.calibration.CalibratedClassifierCV` (sigmoid, cross-validated) copy of the
+final classifier fitted on the pipeline's transformed training features, from which
+``predict --proba`` reports the probability of every emotion. The predicted emotion is always
+the pipeline's own; its confidence is the calibrated probability of that emotion. The
+calibration is fitted on features the earlier steps were trained on, so it tends to be
+overconfident on new speech: read it as a ranking of how sure the model is, not as an exact
+probability.
 """
 
 from __future__ import annotations
@@ -68,10 +75,8 @@ def run_fit(args):
     if settings is not None:
         settings = {"feature_set": settings["feature_set"], "sr": int(settings.get("sr", 16000))}
     model = make_model(args.model, random_state=args.random_state, quick=args.quick)
-    final = model.steps[-1][1]
-    if "probability" in final.get_params():  # predict --proba; the predictions are unchanged
-        final.set_params(probability=True, random_state=args.random_state)
     model.fit(X, y)
+    confidence = _fit_confidence(model, X, y)
     metadata = {
         "format": FORMAT,
         "model": args.model,
@@ -80,10 +85,24 @@ def run_fit(args):
         "classes": [str(c) for c in np.unique(y)],
         "n_train": int(len(y)),
     }
-    save_model(model, output, metadata=metadata)
+    save_model({"pipeline": model, "confidence": confidence}, output, metadata=metadata)
     print(f"fit: {MODEL_LABELS[args.model]} trained on {len(y)} clean rows x {len(cols)} "
           f"features ({', '.join(metadata['classes'])}); saved to {output}", file=sys.stderr)
     return 0
+
+
+def _fit_confidence(model, X, y):
+    """Calibrated probabilities of the final step on the transformed training features."""
+    from sklearn.base import clone
+    from sklearn.calibration import CalibratedClassifierCV
+
+    n_folds = min(5, int(np.unique(y, return_counts=True)[1].min()))
+    if n_folds < 2:
+        return None  # a class of one row: nothing to calibrate on
+    Z = model[:-1].transform(X) if len(model.steps) > 1 else X
+    calibrator = CalibratedClassifierCV(clone(model.steps[-1][1]), method="sigmoid",
+                                        cv=n_folds, ensemble=False)
+    return calibrator.fit(np.asarray(Z), y)
 
 
 def _load_bundle(path, trust_pickle=False):
@@ -107,7 +126,9 @@ def _load_bundle(path, trust_pickle=False):
         print(f"predict: warning: {w.message}", file=sys.stderr)
     if meta.get("format") != FORMAT:
         raise UsageError(f"{path} is not a model saved by 'skser fit'")
-    return {**meta, "pipeline": model}
+    if isinstance(model, dict) and "pipeline" in model:
+        return {**meta, **model}
+    return {**meta, "pipeline": model, "confidence": None}  # a pickle of skser 0.1
 
 
 def _expand_audio(items):
@@ -140,11 +161,11 @@ def run_predict(args):
             f"{args.model} was trained on a table whose features skser cannot recompute "
             "(no feature settings); train on a table made by 'skser extract'"
         )
-    pipeline = bundle["pipeline"]
+    pipeline, calibrator = bundle["pipeline"], bundle.get("confidence")
     proba = bool(getattr(args, "proba", False))
-    if proba and not hasattr(pipeline, "predict_proba"):
-        raise UsageError(f"{args.model} was saved without probability estimates; fit it again "
-                         "with this version of 'skser fit' to use --proba")
+    if proba and calibrator is None:
+        raise UsageError(f"{args.model} was saved without probability estimates (by skser 0.1, "
+                         "or trained with a class of one row); fit it again to use --proba")
     files = _expand_audio(args.audio)
     sr = int(settings.get("sr", 16000))
     signals, judged, problems = [], [], {}
@@ -162,13 +183,14 @@ def run_predict(args):
     if list(extractor.get_feature_names_out()) != list(bundle["feature_columns"]):
         raise UsageError("the features of this skser version differ from those the model was "
                          "trained on; refit the model")
-    classes = [str(c) for c in getattr(pipeline, "classes_", bundle.get("classes", []))]
+    classes = [str(c) for c in calibrator.classes_] if proba else []
     pred, prob = {}, {}
     if signals:
         X = np.asarray(extractor.fit_transform(signals), dtype=np.float64)
         pred = dict(zip(judged, (str(e) for e in pipeline.predict(X))))
         if proba:
-            prob = dict(zip(judged, pipeline.predict_proba(X)))
+            Z = pipeline[:-1].transform(X) if len(pipeline.steps) > 1 else X
+            prob = dict(zip(judged, calibrator.predict_proba(np.asarray(Z))))
     header = ["path", "emotion"]
     if proba:
         header += ["confidence"] + [f"p_{c}" for c in classes]
@@ -178,7 +200,7 @@ def run_predict(args):
         if proba:
             p = prob.get(i)
             row += ([""] * (1 + len(classes)) if p is None
-                    else [f"{p.max():.4f}"] + [f"{v:.4f}" for v in p])
+                    else [f"{p[classes.index(row[1])]:.4f}"] + [f"{v:.4f}" for v in p])
         rows.append(row)
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as fh:
