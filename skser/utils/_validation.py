@@ -107,7 +107,7 @@ def zero_spread(var, mean, n_samples, dtype=np.float64):
     return ~np.isfinite(var) | (var <= upper)
 
 
-def safe_scale(X, mean, dtype=None):
+def safe_scale(X, mean):
     """Standard deviation of the columns of ``X``, with 1 for constant columns.
 
     Parameters
@@ -116,14 +116,14 @@ def safe_scale(X, mean, dtype=None):
         Data.
     mean : ndarray of shape (n_features,)
         Column means of ``X`` (used for the rounding bound of :func:`zero_spread`).
-    dtype : dtype, default=None
-        Dtype of the statistics; default ``X.dtype``.
 
     Returns
     -------
-    scale : ndarray of shape (n_features,)
-        Standard deviations; exactly 1 where :func:`zero_spread` says the column is constant,
-        so that a centred constant column maps to 0 and small changes stay small.
+    scale : ndarray of shape (n_features,), of ``X``'s dtype
+        Standard deviations, accumulated in float64 (as scikit-learn's scalers do, so that
+        float32 data is judged with float64 rounding); exactly 1 where :func:`zero_spread`
+        says the column is constant, so that a centred constant column maps to 0 and small
+        changes stay small.
 
     Examples
     --------
@@ -133,11 +133,10 @@ def safe_scale(X, mean, dtype=None):
     >>> safe_scale(X, X.mean(axis=0)).round(2)
     array([  1.  , 288.68])
     """
-    dtype = X.dtype if dtype is None else dtype
-    var = X.var(axis=0)
+    var = X.var(axis=0, dtype=np.float64)
     scale = np.sqrt(var)
-    scale[zero_spread(var, mean, X.shape[0], dtype)] = 1.0
-    return scale
+    scale[zero_spread(var, mean, X.shape[0], np.float64)] = 1.0
+    return scale.astype(X.dtype, copy=False)
 
 
 def check_finite_columns(X, feature_names=None, *, name="X", advice=None):
