@@ -145,7 +145,8 @@ def build_parser():
     p.add_argument("--chunk-size", type=_positive_int, default=64, metavar="N",
                    help="rows written to disk at a time (default: %(default)s)")
     p.add_argument("--on-error", choices=("skip", "raise"), default="skip",
-                   help="unreadable audio: skip it and list it at the end (default), or stop")
+                   help="a file that fails (unreadable, damaged, below 8000 Hz, empty or "
+                        "silent): skip it and list it at the end (default), or stop")
     p.add_argument("--random-state", type=int, default=0, metavar="N",
                    help="seed of the noise offsets (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")

@@ -116,9 +116,9 @@ def extract_features(signal, *, sr=16000, feature_set="egemaps_like"):
 
     >>> import os, tempfile, soundfile as sf
     >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
-    >>> sf.write(path, tone, 44100)  # the same samples at 44.1 kHz: F0 = 220 * 44100 / 16000
-    >>> round(float(extract_features(path, sr=sr)[0]), 1)  # 12 * log2(606.4 / 27.5)
-    53.5
+    >>> sf.write(path, tone, 8000)  # the same samples played at 8 kHz: F0 = 110 Hz
+    >>> round(float(extract_features(path, sr=sr)[0]), 1)  # 12 * log2(110 / 27.5)
+    24.0
     """
     if isinstance(signal, str | os.PathLike):
         signal = load_audio(signal, sr=int(sr))
