@@ -10,11 +10,14 @@ PLS. Both chain with any scikit-learn classifier::
 Subpackages: :mod:`skser.features` (acoustic features), :mod:`skser.datasets` (corpus loaders
 and a synthetic speech corpus), :mod:`skser.noise` (noise mixing at an SNR),
 :mod:`skser.model_selection` (cross-corpus evaluation), :mod:`skser.plotting`.
+:func:`save_model` and :func:`load_model` write and read model files that cannot run code
+when they are loaded.
 """
 
 from ._edrl import EDRLTransformer
 from ._mea import MEATransformer
+from ._persistence import load_model, save_model
 
 __version__ = "0.1.0"
 
-__all__ = ["EDRLTransformer", "MEATransformer", "__version__"]
+__all__ = ["EDRLTransformer", "MEATransformer", "__version__", "load_model", "save_model"]

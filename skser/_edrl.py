@@ -17,7 +17,12 @@ from sklearn.utils.validation import (
 )
 
 from ._layout import BlockLayout, LayoutArray, prefixed_feature_names
-from .utils._validation import check_row_labels, kept_on_failure
+from .utils._validation import (
+    check_finite_columns,
+    check_row_labels,
+    kept_on_failure,
+    safe_scale,
+)
 
 _MODULE_ATTRS = ("intra_encoder_", "inter_encoder_", "intra_decoder_", "inter_decoder_")
 
@@ -355,7 +360,9 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     def _fit(self, X, y, groups):
         from ._device import resolve_device
 
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False,
+                             ensure_all_finite=False)
+        check_finite_columns(X, getattr(self, "feature_names_in_", None))
         check_row_labels(y, X.shape[0], "y")
         check_classification_targets(y)
         hidden = self._hidden_sizes()
@@ -373,9 +380,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         device = resolve_device(self.device)
 
         self.mean_ = X.mean(axis=0)
-        scale = X.std(axis=0)
-        scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(self.mean_))] = 1.0
-        self.scale_ = scale
+        self.scale_ = safe_scale(X, self.mean_)  # 1 for constant columns (to rounding)
         Xs = np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
 
         seed = _seed_from(self.random_state)
@@ -432,7 +437,8 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
             float64 embedding; a numpy array carrying its block layout.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite=False)
+        check_finite_columns(X, getattr(self, "feature_names_in_", None))
         from ._device import torch_threads
         from ._edrl_training import encode
 

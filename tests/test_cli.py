@@ -219,10 +219,13 @@ def test_evaluate_table_and_files(features, tmp_path):
 
 
 def test_fit_then_predict(features, corpus_dir, tmp_path):
-    model = tmp_path / "model.joblib"
+    from skser import load_model
+
+    model = tmp_path / "model.skser"
     res = skser("fit", features, "-o", model, "--quick", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    bundle = joblib.load(model)
+    saved, bundle = load_model(model, return_metadata=True)
+    bundle.update(saved)
     assert bundle["features"] == {"feature_set": "egemaps_like", "sr": 16000}
 
     files = [corpus_dir / "audio" / f"u{i:03d}.wav" for i in (0, 5, 9)]
@@ -252,6 +255,7 @@ def test_fit_then_predict(features, corpus_dir, tmp_path):
         (("extract", ".", "-o", "f.csv", "--snrs", "10"), "--noise-dir and --snrs"),
         (("predict", "missing.joblib", "x.wav"), "does not exist"),
         (("predict", "bad.csv", "x.wav"), "cannot load bad.csv as a skser model"),
+        (("fit", "nan.csv", "-o", "m.skser"), "column(s) 'f1' (rows [1])"),
         (("demo", "--random-state", "abc"), "invalid int value"),
         (("evaluate", "--models", "lstm", "x.csv"), "invalid choice"),
         (("no-such-command",), "invalid choice"),
@@ -261,6 +265,7 @@ def test_fit_then_predict(features, corpus_dir, tmp_path):
 def test_user_mistakes_give_one_line_and_nonzero_exit(tmp_path, args, needle):
     (tmp_path / "bad.csv").write_text('a,b\n1,2,3,4\n"unterminated\n')
     (tmp_path / "nolabel.csv").write_text("corpus,f1\na,1.0\nb,2.0\n")
+    (tmp_path / "nan.csv").write_text("emotion,f0,f1\na,1.0,1.0\nb,2.0,nan\na,1,2\nb,3,4\n")
     line = _one_error_line(skser(*args, cwd=tmp_path))
     assert line.startswith("skser")
     assert needle in line
@@ -377,4 +382,239 @@ def test_predict_with_a_table_instead_of_a_model_says_what_to_give(tmp_path):
     (tmp_path / "emodb.csv").write_text("path,emotion\na.wav,angry\n")
     line = _one_error_line(skser("predict", "emodb.csv", "x.wav", cwd=tmp_path))
     assert "cannot load emodb.csv as a skser model (" in line
-    assert "a model file written by 'skser fit -o MODEL.joblib'" in line
+    assert "a model file written by 'skser fit -o MODEL.skser'" in line
+
+
+# --------------------------------------------------------------------------------------------
+# Model files, predict --proba, closed pipes, files that cannot be judged
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def svc_model(features, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "svc.skser"
+    res = skser("fit", features, "-o", path, "--model", "svc", cwd=path.parent)
+    assert res.returncode == 0, res.stderr
+    return path
+
+
+class _Marker:
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.path), "pwned"))
+
+
+def test_predict_refuses_a_pickle_model_and_never_runs_it(corpus_dir, tmp_path):
+    marker = tmp_path / "marker.txt"
+    joblib.dump({"format": "skser-model-1", "pipeline": _Marker(marker)}, tmp_path / "m.joblib")
+    res = skser("predict", "m.joblib", corpus_dir / "audio" / "u000.wav", cwd=tmp_path)
+    line = _one_error_line(res)
+    assert "m.joblib is a pickle file" in line and "--trust-pickle" in line
+    assert res.returncode == 2
+    assert not marker.exists()
+
+
+def test_predict_loads_a_legacy_pickle_only_with_trust_pickle(features, corpus_dir, tmp_path):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from skser.features import feature_names
+
+    table = pd.read_csv(features)
+    cols = feature_names("egemaps_like")
+    pipe = Pipeline([("s", StandardScaler()), ("svc", SVC())])
+    pipe.fit(table[cols].to_numpy(), table["emotion"].astype(str))
+    joblib.dump({"format": "skser-model-1", "pipeline": pipe, "feature_columns": cols,
+                 "features": {"feature_set": "egemaps_like", "sr": 16000},
+                 "classes": sorted(set(table["emotion"]))}, tmp_path / "old.joblib")
+    wav = corpus_dir / "audio" / "u000.wav"
+    res = skser("predict", "old.joblib", wav, "--trust-pickle", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "warning" in res.stderr and "runs any code" in res.stderr
+    assert res.stdout.splitlines()[1].startswith(f"{wav},")
+
+
+def test_tampered_model_file_is_refused_naming_it(svc_model, corpus_dir, tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(svc_model) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts["skser-model.json"] = parts["skser-model.json"].replace(b'"svc"', b'"pca-svc"')
+    with zipfile.ZipFile(tmp_path / "t.skser", "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    res = skser("predict", "t.skser", corpus_dir / "audio" / "u000.wav", cwd=tmp_path)
+    line = _one_error_line(res)
+    assert "checksum of t.skser does not match" in line
+
+
+def test_predict_proba_columns(svc_model, corpus_dir, tmp_path):
+    from skser import load_model
+
+    files = [corpus_dir / "audio" / f"u{i:03d}.wav" for i in (0, 3)]
+    res = skser("predict", svc_model, *files, "--proba", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(__import__("io").StringIO(res.stdout))
+    bundle = load_model(svc_model)
+    classes = [str(c) for c in bundle["confidence"].classes_]
+    assert list(table.columns) == ["path", "emotion", "confidence"] + [f"p_{c}" for c in classes]
+    probs = table[[f"p_{c}" for c in classes]].to_numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-3)
+    for _, row in table.iterrows():  # the confidence is the probability of the emotion shown
+        assert row["confidence"] == pytest.approx(row[f"p_{row['emotion']}"])
+    # The emotions are those printed without --proba.
+    plain = skser("predict", svc_model, *files, cwd=tmp_path)
+    assert pd.read_csv(__import__("io").StringIO(plain.stdout))["emotion"].tolist() == \
+        table["emotion"].tolist()
+
+
+def test_predict_to_a_closed_pipe_exits_quietly(svc_model, corpus_dir, tmp_path):
+    cmd = [sys.executable, "-m", "skser.cli", "predict", str(svc_model),
+           str(corpus_dir / "audio")]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line (as 'head' after a line)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_predict_cannot_judge_silent_or_empty_files(svc_model, corpus_dir, tmp_path):
+    import soundfile as sf
+
+    sf.write(tmp_path / "silent.wav", np.zeros(16000), 16000)
+    sf.write(tmp_path / "empty.wav", np.zeros(0), 16000)
+    good = corpus_dir / "audio" / "u000.wav"
+    res = skser("predict", svc_model, "silent.wav", "empty.wav", good, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = [line.split(",") for line in res.stdout.strip().splitlines()[1:]]
+    assert rows[0] == ["silent.wav", ""] and rows[1] == ["empty.wav", ""]
+    assert rows[2][1] != ""
+    assert "cannot judge silent.wav: silent" in res.stderr
+    assert "cannot judge empty.wav: empty" in res.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# extract: bad files, damaged partial files, concurrent runs
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def bad_corpus(corpus_dir, tmp_path):
+    """A 'folders' corpus: two good files, one with a NaN sample, one at 1 Hz, one silent,
+    one empty and one MP3."""
+    import shutil
+
+    import soundfile as sf
+
+    root = tmp_path / "corpus"
+    for emotion in ("angry", "sad"):
+        (root / emotion).mkdir(parents=True)
+    shutil.copy(corpus_dir / "audio" / "u000.wav", root / "angry" / "good1.wav")
+    shutil.copy(corpus_dir / "audio" / "u001.wav", root / "sad" / "good2.wav")
+    x, _ = sf.read(corpus_dir / "audio" / "u002.wav")
+    nan = x.copy()
+    nan[100] = np.nan
+    sf.write(root / "sad" / "nan.wav", nan, 16000, subtype="FLOAT")
+    sf.write(root / "sad" / "onehz.wav", x[:6000], 1, subtype="PCM_16")
+    sf.write(root / "angry" / "silent.wav", np.zeros(8000), 16000)
+    sf.write(root / "angry" / "empty.wav", np.zeros(0), 16000)
+    sf.write(root / "angry" / "speech.mp3", x, 16000, format="MP3")
+    return root
+
+
+def test_extract_skips_every_bad_file_and_names_it(bad_corpus, tmp_path):
+    res = skser("extract", bad_corpus, "-o", "f.csv", "--layout", "folders", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(tmp_path / "f.csv")
+    names = sorted(Path(p).name for p in table["path"])
+    assert names == ["good1.wav", "good2.wav", "speech.mp3"]  # the MP3 is found and read
+    err = res.stderr
+    for name, why in [("nan.wav", "NaN"), ("onehz.wav", "1 Hz"), ("silent.wav", "silent"),
+                      ("empty.wav", "empty")]:
+        line = next(ln for ln in err.splitlines() if name in ln)
+        assert why in line, line
+    assert "4 file(s) skipped" in err
+
+
+def test_extract_on_error_raise_stops_naming_the_file(bad_corpus, tmp_path):
+    (bad_corpus / "angry" / "silent.wav").unlink()
+    (bad_corpus / "angry" / "empty.wav").unlink()
+    (bad_corpus / "sad" / "onehz.wav").unlink()
+    res = skser("extract", bad_corpus, "-o", "f.csv", "--layout", "folders", "--on-error",
+                "raise", cwd=tmp_path)
+    line = _one_error_line(res)
+    assert "nan.wav" in line and "NaN" in line
+    assert not (tmp_path / "f.csv").exists()
+
+
+def _partial_from(features, output, lines):
+    """A .partial (given lines of the reference table) and its settings beside ``output``."""
+    import json
+
+    saved = json.loads(Path(f"{features}.json").read_text())
+    Path(f"{output}.partial.json").write_text(json.dumps({"settings": saved["settings"],
+                                                          "columns": saved["columns"]}))
+    Path(f"{output}.partial").write_bytes(b"".join(lines))
+
+
+def _same_table(a, b):
+    key = ["path", "condition"]
+    a = pd.read_csv(a).sort_values(key).reset_index(drop=True)
+    b = pd.read_csv(b).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_extract_resume_with_an_empty_partial_writes_the_header(features, corpus_dir):
+    out = corpus_dir / "empty_partial.csv"
+    _partial_from(features, out, [])  # the disk filled while the header was written
+    res = skser(*_extract_args(out.name), cwd=corpus_dir)
+    assert res.returncode == 0, res.stderr
+    assert out.read_text().splitlines()[0].startswith("path,emotion,")
+    _same_table(out, features)
+
+
+def test_extract_resume_drops_and_recomputes_damaged_rows(features, corpus_dir):
+    out = corpus_dir / "damaged.csv"
+    lines = features.read_bytes().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    damaged = [header, rows[0], rows[1], rows[0],  # a repeated row
+               b"\x00" * 40 + b"\n",  # NUL bytes left by a power cut
+               rows[2][: len(rows[2]) // 2] + b"\n",  # a short row
+               rows[3], b"\x00" * 10]  # and a torn last line
+    _partial_from(features, out, damaged)
+    res = skser(*_extract_args(out.name), cwd=corpus_dir)
+    assert res.returncode == 0, res.stderr
+    assert "3 rows already done" in res.stderr and "3 damaged or repeated" in res.stderr
+    _same_table(out, features)
+
+
+def test_extract_refuses_an_output_locked_by_a_live_run(corpus_dir, tmp_path):
+    import json
+    import socket
+
+    out = tmp_path / "locked.csv"
+    owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": "2026-01-01 00:00"}
+    Path(f"{out}.lock").write_text(json.dumps(owner))
+    res = skser(*_extract_args(str(out)), cwd=corpus_dir)
+    line = _one_error_line(res)
+    assert f"process {os.getpid()}" in line and "being written by another run" in line
+    assert not out.exists() and not Path(f"{out}.partial").exists()
+
+
+def test_extract_takes_over_a_stale_lock(corpus_dir, tmp_path):
+    import json
+    import socket
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "stale.csv"
+    Path(f"{out}.lock").write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(),
+                                               "started": "2026-01-01 00:00"}))
+    res = skser("extract", "manifest.csv", "--layout", "csv", "-o", str(out), cwd=corpus_dir)
+    assert res.returncode == 0, res.stderr
+    assert len(pd.read_csv(out)) == N_FILES
+    assert not Path(f"{out}.lock").exists()

@@ -342,3 +342,128 @@ def test_real_emodb_files(real_data):
     assert 27.5 * 2 ** (f["F0semitone_mean"] / 12) == pytest.approx(200, rel=0.65)
     assert 1 < f["VoicedSegmentsPerSec"] < 10
     assert 100 < f["F1frequency_mean"] < 1200
+
+
+# ------------------------------------------------------------------- audio in every natural form
+
+
+def test_integer_pcm_is_scaled_like_soundfile(wav_files, tmp_path):
+    from scipy.io import wavfile
+
+    tone = _tone(220.0, seconds=0.5)
+    pcm = np.round(tone * 32767).astype(np.int16)
+    path = tmp_path / "pcm16.wav"
+    wavfile.write(path, SR, pcm)
+    sr, data = wavfile.read(path)  # int16, as users get it
+    assert data.dtype == np.int16
+    from_file = AcousticFeatures().fit_transform([path])[0]
+    for X in ([data], data[None, :], [(data, sr)]):
+        np.testing.assert_allclose(AcousticFeatures().fit_transform(X)[0], from_file,
+                                   rtol=1e-9, atol=1e-9)
+    # uint8 is centred, int32 scaled by 2**31
+    u8 = np.round(tone * 127 + 128).astype(np.uint8)
+    i32 = np.round(tone * (2**31 - 1)).astype(np.int32)
+    level = NAMES.index("equivalentSoundLevel_dB")
+    ref = _feat(tone)["equivalentSoundLevel_dB"]
+    assert extract_features(u8, sr=SR)[level] == pytest.approx(ref, abs=0.1)
+    assert extract_features(i32, sr=SR)[level] == pytest.approx(ref, abs=1e-3)
+
+
+def test_multichannel_array_is_refused_with_advice():
+    stereo = np.stack([_tone(220.0), _tone(220.0)], axis=1)  # soundfile.read layout
+    with pytest.raises(ValueError, match=r"shape \(16000, 2\).*one recording with 2 "
+                       r"channel\(s\).*pass \[signal\]"):
+        AcousticFeatures().fit_transform(stereo)
+    # As one item of a list, it is one stereo recording (channels averaged).
+    np.testing.assert_allclose(AcousticFeatures().fit_transform([stereo])[0],
+                               extract_features(_tone(220.0), sr=SR))
+
+
+def test_signal_and_rate_pairs_are_resampled():
+    import librosa
+
+    sr_lib = 22050
+    y = _tone(220.0, seconds=0.5, sr=sr_lib)  # what librosa.load(wav) returns
+    X = AcousticFeatures().fit_transform([(y, sr_lib), (y, sr_lib)])
+    f0 = 27.5 * 2 ** (X[0, 0] / 12)
+    assert f0 == pytest.approx(220.0, rel=0.01)
+    ref = extract_features(librosa.resample(y, orig_sr=sr_lib, target_sr=SR), sr=SR)
+    assert X[0, 0] == pytest.approx(ref[0], abs=0.1)
+    # A bare array is taken to be at sr: the pitch is read 22050 / 16000 too low.
+    bare = AcousticFeatures().fit_transform([y])[0, 0]
+    assert 27.5 * 2 ** (bare / 12) == pytest.approx(220.0 * SR / sr_lib, rel=0.01)
+    with pytest.raises(ValueError, match=r"one \(signal, sample_rate\) pair.*\[\(signal, sr\)\]"):
+        AcousticFeatures().fit_transform((y, sr_lib))
+    with pytest.raises(ValueError, match="at least 8000"):
+        AcousticFeatures().fit_transform([(y, 100)])
+
+
+def test_corpus_table_is_accepted_through_its_path_column(wav_files):
+    from skser.datasets import load_corpus
+
+    root = wav_files["dir"] / "corpus"
+    for emotion in ("angry", "sad"):
+        (root / emotion).mkdir(parents=True)
+        sf.write(root / emotion / "a.wav", _tone(220.0 if emotion == "sad" else 330.0, 0.5), SR)
+    table = load_corpus(root, layout="folders")
+    X = AcousticFeatures().fit_transform(table)
+    np.testing.assert_array_equal(X, AcousticFeatures().fit_transform(list(table["path"])))
+    fe = AcousticFeatures().set_output(transform="pandas")
+    out = fe.fit_transform(table)
+    assert list(out.index) == list(table.index)  # joins to the table on its index
+
+
+def test_pandas_output_of_files_is_indexed_by_path(wav_files):
+    paths = [str(wav_files["mono"]), str(wav_files["44k"])]
+    out = AcousticFeatures().set_output(transform="pandas").fit_transform(paths)
+    assert out.index.name == "file" and list(out.index) == paths
+    assert list(out.columns) == NAMES
+    meta = pd.DataFrame({"path": paths, "emotion": ["sad", "angry"]})
+    joined = meta.join(out, on="path")
+    assert joined["F0semitone_mean"].notna().all()
+
+
+def test_extract_features_accepts_a_path(wav_files):
+    ref = extract_features(sf.read(wav_files["mono"])[0], sr=SR)
+    np.testing.assert_array_equal(extract_features(wav_files["mono"], sr=SR), ref)
+    np.testing.assert_array_equal(extract_features(str(wav_files["mono"])), ref)
+    f0 = 27.5 * 2 ** (extract_features(wav_files["44k"])[0] / 12)  # resampled to 16 kHz
+    assert f0 == pytest.approx(220.0, rel=0.01)
+
+
+def test_load_audio_refuses_rates_below_the_floor_and_nan_samples(tmp_path):
+    from skser.features import load_audio
+
+    sf.write(tmp_path / "onehz.wav", np.full(6000, 0.1), 1, subtype="PCM_16")
+    with pytest.raises(AudioReadError, match=r"onehz\.wav.*sample rate of 1 Hz.*8000"):
+        load_audio(tmp_path / "onehz.wav")
+    x = _tone(220.0, 0.5)
+    x[10] = np.nan
+    sf.write(tmp_path / "nan.wav", x, SR, subtype="FLOAT")
+    with pytest.raises(AudioReadError, match=r"nan\.wav.*1 NaN or infinite"):
+        load_audio(tmp_path / "nan.wav")
+    with pytest.raises(AudioReadError, match=r"nan\.wav"):
+        AcousticFeatures().fit_transform([tmp_path / "nan.wav"])
+
+
+def test_one_list_of_audio_extensions_for_every_reader(tmp_path):
+    from skser.datasets import load_corpus
+    from skser.features._audio_io import AUDIO_EXTENSIONS
+    from skser.noise import load_noises
+
+    assert ".mp3" in AUDIO_EXTENSIONS
+    (tmp_path / "happy").mkdir()
+    sf.write(tmp_path / "happy" / "a.mp3", _tone(220.0, 0.5), SR, format="MP3")
+    sf.write(tmp_path / "happy" / "b.wav", _tone(220.0, 0.5), SR)
+    table = load_corpus(tmp_path, layout="folders")
+    assert sorted(p.rsplit("/", 1)[-1] for p in table["path"]) == ["a.mp3", "b.wav"]
+    assert sorted(load_noises(tmp_path / "happy")) == ["a.mp3", "b.wav"]
+
+
+def test_speech_problem_flags_empty_short_and_silent():
+    from skser.features._audio_io import speech_problem
+
+    assert speech_problem(np.zeros(0), SR) == "empty"
+    assert speech_problem(_tone(220.0, 0.05), SR).startswith("too short")
+    assert speech_problem(np.full(SR, 1e-6), SR) == "silent (peak -120.0 dBFS)"
+    assert speech_problem(_tone(220.0, 0.5), SR) is None

@@ -209,3 +209,22 @@ def test_noisy_copies_errors(corpus):
         make_noisy_copies(signals, noises, [0], names=["a", "a", "b", "c"])
     with pytest.raises(ValueError, match="silent"):
         make_noisy_copies(signals, [np.zeros(10)], [0])
+
+
+def test_integer_pcm_speech_and_noise_are_scaled_like_soundfile():
+    rng = np.random.default_rng(0)
+    speech = np.round(np.sin(np.arange(8000) * 0.05) * 0.3 * 32767).astype(np.int16)
+    noise = np.round(rng.normal(size=8000) * 0.05 * 32767).astype(np.int16)
+    mixed = mix_at_snr(speech, noise, 10.0, random_state=0)
+    ref = mix_at_snr(speech / 32768.0, noise / 32768.0, 10.0, random_state=0)
+    np.testing.assert_allclose(mixed, ref, rtol=1e-12, atol=1e-15)
+    assert np.abs(mixed).max() < 1.0  # in [-1, 1], not at int16 scale
+
+
+def test_multichannel_signal_gets_layout_advice():
+    stereo = np.zeros((16000, 2)) + 0.1
+    with pytest.raises(ValueError, match=r"shape \(16000, 2\).*\(n_samples, n_channels\).*"
+                       r"x\.mean\(axis=1\)"):
+        mix_at_snr(stereo, np.ones(100), 10.0)
+    with pytest.raises(ValueError, match=r"\(n_channels, n_samples\).*x\.mean\(axis=0\)"):
+        mix_at_snr(np.ones(100), stereo.T, 10.0)

@@ -126,3 +126,115 @@ def test_mea_bad_chunk_keeps_the_rows_seen_so_far():
     np.testing.assert_allclose(
         streamed.transform(X), MEATransformer().fit(X, y).transform(X), atol=1e-10
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Constant columns: one zero-spread rule (the rounding error of the mean grows with n)
+# --------------------------------------------------------------------------------------------
+
+
+def _nearly_constant(n=1000, value=14.62, ulps=100, dtype=np.float64, seed=0):
+    """A constant column as computed features give it: the value give or take a few ulps
+    (float64), cast to ``dtype``."""
+    rng = np.random.default_rng(seed)
+    return (value + rng.integers(-ulps, ulps + 1, size=n) * np.spacing(value)).astype(dtype)
+
+
+@pytest.mark.parametrize("n", [1000, 100_000])
+def test_zero_spread_matches_scikit_learns_bound(n):
+    from sklearn.preprocessing._data import _is_constant_feature
+
+    from skser.utils._validation import zero_spread
+
+    col = _nearly_constant(n)
+    real = col + np.linspace(-1, 1, n) * 1e-6
+    for x, expected in ((col, True), (real, False)):
+        var, mean = x.var(), x.mean()
+        assert bool(zero_spread(np.array([var]), np.array([mean]), n)[0]) is expected
+        assert bool(_is_constant_feature(var, mean, n)) is expected
+    assert zero_spread([0.0], [0.0], 1)[0] and zero_spread([np.nan], [1.0], 5)[0]
+
+
+@pytest.mark.parametrize("n", [1000, 100_000])
+def test_zero_spread_of_float32_statistics_uses_float32_rounding(n):
+    from skser.utils._validation import zero_spread
+
+    rng = np.random.default_rng(0)
+    c = np.float32(14.62)
+    col = c + rng.integers(-2, 3, size=n).astype(np.float32) * np.spacing(c)
+    real = col + np.linspace(-1, 1, n, dtype=np.float32)
+    for x, expected in ((col, True), (real, False)):
+        var, mean = np.atleast_1d(x.var()), np.atleast_1d(x.mean())  # float32 statistics
+        assert var.dtype == np.float32
+        assert bool(zero_spread(var, mean, n, np.float32)[0]) is expected
+    # the same float32 spread judged with float64 rounding would count as real
+    var, mean = np.atleast_1d(col.var()), np.atleast_1d(col.mean())
+    assert var[0] > 0 and not zero_spread(var, mean, n, np.float64)[0]
+
+
+def test_edrl_constant_column_gets_scale_one_and_stays_stable():
+    X, y, _, _ = _data(n=1000, p=4)
+    X[:, 2] = _nearly_constant(1000)
+    edrl = EDRLTransformer(**FAST).fit(X, y)
+    assert edrl.scale_[2] == 1.0
+    assert np.all(edrl.scale_[[0, 1, 3]] > 0.5)
+    moved = X[:5].copy()
+    moved[:, 2] += 0.01
+    change = np.abs(edrl.transform(moved)[:, :8] - edrl.transform(X[:5])[:, :8]).max()
+    assert change < 1.0  # a 0.01 change is a 0.01 change of the standardised input
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_group_scaler_maps_a_constant_column_to_zero(dtype):
+    rng = np.random.default_rng(0)
+    X = np.c_[_nearly_constant(1000, dtype=dtype), rng.normal(size=1000)].astype(dtype)
+    groups = np.repeat(["a", "b"], 500)
+    # 0 up to the ulps the column varies by (a spread of ~1e-13 would have made it +-1.7)
+    np.testing.assert_allclose(standardize_per_group(X, groups)[:, 0], 0.0, atol=1e-9)
+    np.testing.assert_allclose(GroupStandardScaler().fit_transform(X)[:, 0], 0.0, atol=1e-9)
+    scaler = GroupStandardScaler().fit(X, groups=groups)
+    np.testing.assert_array_equal(scaler.group_scale_[:, 0], 1.0)
+    # without centring a constant column keeps its value (scale 1), it is not blown up
+    np.testing.assert_allclose(standardize_per_group(X, groups, with_mean=False)[:, 0],
+                               X[:, 0], rtol=0)
+
+
+# --------------------------------------------------------------------------------------------
+# NaN columns are named, with their rows
+# --------------------------------------------------------------------------------------------
+
+
+def _with_nan():
+    import pandas as pd
+
+    X, y, _, _ = _data(n=40, p=4)
+    X[[3, 17], 2] = np.nan
+    X[5, 0] = np.inf
+    return pd.DataFrame(X, columns=["F0_mean", "jitter", "shimmer", "hnr"]), y
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X, y: EDRLTransformer(**FAST).fit(X, y),
+        lambda X, y: EDRLTransformer(**FAST).fit(X.fillna(0).replace(np.inf, 0), y).transform(X),
+        lambda X, y: GroupStandardScaler().fit(X),
+        lambda X, y: GroupStandardScaler().fit(X.fillna(0).replace(np.inf, 0)).transform(X),
+        lambda X, y: standardize_per_group(X, np.repeat(["a", "b"], 20)),
+    ],
+)
+def test_nan_and_inf_columns_are_named_with_their_rows(call):
+    X, y = _with_nan()
+    with pytest.raises(ValueError, match=r"Input X contains NaN and infinity: 3 value\(s\) in "
+                       r"column\(s\) 'F0_mean' \(rows \[5\]\), 'shimmer' \(rows \[3, 17\]\)"):
+        call(X, y)
+
+
+def test_nan_in_a_pipeline_names_the_column_by_index():
+    from sklearn.pipeline import make_pipeline
+
+    X, y, _, _ = _data()
+    X[7, 1] = np.nan
+    pipe = make_pipeline(EDRLTransformer(**FAST), MEATransformer(), SVC())
+    with pytest.raises(ValueError, match=r"NaN: 1 value\(s\) in column\(s\) 1 \(rows \[7\]\)"):
+        pipe.fit(X, y)

@@ -7,7 +7,7 @@ Run ``skser --help`` (or ``python -m skser.cli --help``) for the subcommands:
   optionally with noisy copies at several SNRs;
 * ``skser evaluate FEATURES.csv``: cross-corpus and noise evaluation of the baselines and
   EDRL-MEA, saved as CSV, markdown and plots;
-* ``skser fit FEATURES.csv -o model.joblib`` and ``skser predict model.joblib AUDIO...``.
+* ``skser fit FEATURES.csv -o model.skser`` and ``skser predict model.skser AUDIO...``.
 """
 
 from ._main import main

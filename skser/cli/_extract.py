@@ -6,19 +6,33 @@ The output ``FEATURES.csv`` is written only once, at the end, by an atomic renam
 ``FEATURES.csv.partial``. Rows are appended to the partial file in chunks; each chunk is one
 ``write`` followed by ``flush`` and ``fsync``, so after a crash or a kill the partial file holds
 every finished chunk and at most one torn last line. A rerun with the same options checks the
-settings saved next to it (``FEATURES.csv.partial.json``), cuts a torn last line, drops
-malformed rows, skips every (file, condition) already written and appends the rest. Noise
-choices and offsets are seeded per file (the same noise stretch at every SNR), so a resumed
-run writes the same numbers as an uninterrupted one.
+settings saved next to it (``FEATURES.csv.partial.json``), checks every row already there
+(a torn last line, a line of NUL bytes left by a power cut, a short or unparsable row, a
+repeated row, a lost header) and rewrites the partial file with the good rows only, skips every
+(file, condition) already written and computes the rest. Noise choices and offsets are seeded
+per file (the same noise stretch at every SNR), so a resumed run writes the same numbers as an
+uninterrupted one.
+
+Only one run may write an output at a time: ``FEATURES.csv.lock`` holds the process id, host
+and start time of the run that owns it; a second run refuses and names it. A lock left by a
+run that died (same host, process gone) is taken over.
+
+A file that fails at any stage (reading, checking, mixing, features) is skipped and listed at
+the end (``--on-error skip``, the default) or stops the run (``--on-error raise``); every
+message names the file. Empty, too short (under 0.1 s) and silent recordings are such failures:
+their features would look like any other row.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
+import socket
 import sys
 import time
+import warnings
 import zlib
 from pathlib import Path
 
@@ -73,10 +87,18 @@ def check_feature_set(feature_set):
 
 
 def compute_features(signals, feature_set, sr, n_jobs=None):
-    """Features of a list of 1-D signals at ``sr``: ``(array (n, d), feature names)``."""
-    extractor = feature_extractor(feature_set, sr, n_jobs)
-    X = np.asarray(extractor.fit_transform(list(signals)), dtype=np.float64)
-    return X, list(extractor.get_feature_names_out())
+    """Features of a list of 1-D signals at ``sr``: ``(array (n_kept, d), names, kept, errors)``.
+
+    A signal whose features cannot be computed is left out: ``kept`` holds the indices of the
+    rows returned and ``errors`` maps the index of every other signal to its message.
+    """
+    extractor = feature_extractor(feature_set, sr, n_jobs).set_params(on_error="skip")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the caller reports every failure
+        X, kept, errors = extractor.extract(list(signals))
+    names = list(extractor.get_feature_names_out())
+    return (np.asarray(X, dtype=np.float64), names, [int(k) for k in kept],
+            {int(i): msg for i, _, msg in errors})
 
 
 def read_audio(path, sr):
@@ -145,26 +167,141 @@ def _fsync_dir(path):
         os.close(fd)
 
 
+def _header_line(columns):
+    return pd.DataFrame(columns=list(columns)).to_csv(index=False, lineterminator="\n")
+
+
+def _row_ok(fields, columns, n_meta):
+    """True when one parsed CSV row is a complete row of this extraction."""
+    if len(fields) != len(columns):
+        return False
+    meta = dict(zip(columns[:n_meta], fields[:n_meta]))
+    if not meta.get("path") or not meta.get("condition"):
+        return False
+    try:
+        for value in [meta.get("snr_db", "")] + fields[n_meta:]:
+            if value != "":
+                float(value)
+        return all(v != "" for v in fields[n_meta:])
+    except ValueError:
+        return False
+
+
 def _recover_partial(partial, columns):
-    """Rows already in ``partial``: cut a torn last line and drop malformed rows."""
-    with open(partial, "rb+") as fh:
+    """The (path, condition) keys of the good rows of ``partial``, which is cleaned in place.
+
+    A row is kept when it is complete (every column, parseable numbers, a path and a
+    condition) and its (path, condition) was not written before; a torn last line, NUL bytes,
+    short, unparsable and repeated rows are dropped (so they are computed again), and a lost
+    header is put back. When anything was dropped the partial file is rewritten atomically.
+    Returns ``(keys, n_dropped)``.
+    """
+    with open(partial, "rb") as fh:
         data = fh.read()
-        end = data.rfind(b"\n") + 1
-        if end < len(data):  # a torn last line from an interrupted write
-            fh.truncate(end)
+    header = _header_line(columns)
+    lines = data.split(b"\n")
+    torn = lines.pop()  # after the last newline: empty, or a torn line
+    n_meta = len(META_COLUMNS)
+    good, keys, seen, dropped = [], [], set(), int(bool(torn))
+    body = lines
+    if lines and lines[0].decode("utf-8", "replace") + "\n" == header:
+        body = lines[1:]
+    else:
+        dropped += 1  # the header is missing (or damaged): write it again
+    for raw in body:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            dropped += 1
+            continue
+        fields = next(csv.reader([text]), []) if "\x00" not in text else []
+        if not _row_ok(fields, columns, n_meta):
+            dropped += 1
+            continue
+        key = (fields[0], fields[columns.index("condition")])
+        if key in seen:
+            dropped += 1
+            continue
+        seen.add(key)
+        keys.append(key)
+        good.append(text + "\n")
+    if dropped:
+        tmp = Path(f"{partial}.tmp")
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(header)
+            fh.writelines(good)
             fh.flush()
             os.fsync(fh.fileno())
-    try:
-        done = pd.read_csv(partial, dtype={"path": str, "condition": str},
-                           keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        done = pd.DataFrame(columns=columns)
-    if list(done.columns) != list(columns):
-        raise UsageError(
-            f"the unfinished extraction {partial} has other columns than this run would write; "
-            "rerun with --restart to start over"
-        )
-    return done
+        os.replace(tmp, partial)
+        _fsync_dir(partial)
+    return keys, dropped - int(bool(torn))
+
+
+class _RunLock:
+    """An exclusive lock file beside the output: one writing run per output.
+
+    The file is created with ``O_EXCL`` and holds the owner's process id, host and start time,
+    so that a second run can say which run holds the output. A lock whose owner ran on this
+    host and no longer exists (a run killed or crashed) is stale and is taken over.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.owned = False
+
+    def _owner(self):
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                return json.load(fh)
+        except (OSError, ValueError):
+            return None
+
+    def _stale(self, owner):
+        if owner is None:  # unreadable: being written right now, or left half-written
+            try:
+                return time.time() - self.path.stat().st_mtime > 10
+            except OSError:
+                return True
+        if owner.get("host") != socket.gethostname():
+            return False  # another machine's process: cannot tell, so it is not stale
+        try:
+            os.kill(int(owner.get("pid", -1)), 0)
+        except ProcessLookupError:
+            return True
+        except (PermissionError, ValueError, OverflowError):
+            return False
+        return False
+
+    def acquire(self, output):
+        me = {"pid": os.getpid(), "host": socket.gethostname(),
+              "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = self._owner()
+                if self._stale(owner):
+                    self.path.unlink(missing_ok=True)
+                    continue
+                who = ("another run" if owner is None else
+                       f"another run (process {owner.get('pid')} on {owner.get('host')}, "
+                       f"started {owner.get('started')})")
+                raise UsageError(
+                    f"{output} is being written by {who}; wait for it to finish, or, if that "
+                    f"run is gone, delete the lock file {self.path}"
+                ) from None
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(me, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            self.owned = True
+            return self
+        raise UsageError(f"cannot take the lock {self.path}; delete it and rerun")
+
+    def release(self):
+        if self.owned:
+            self.path.unlink(missing_ok=True)
+            self.owned = False
 
 
 def read_table(path):
@@ -225,9 +362,6 @@ def run_extract(args):
 
     audio_dir = Path(args.audio_dir)
     output = Path(args.output)
-    partial = Path(f"{output}.partial")
-    partial_json = Path(f"{output}.partial.json")
-    final_json = Path(f"{output}.json")
     if not audio_dir.exists():
         raise UsageError(f"audio folder {audio_dir} does not exist")
     if bool(args.noise_dir) != bool(args.snrs):
@@ -241,6 +375,33 @@ def run_extract(args):
     corpus = load_corpus(audio_dir, layout=args.layout).reset_index(drop=True)
     noises = load_noise_folder(args.noise_dir, args.sr) if args.noise_dir else {}
     settings = _settings(args, audio_dir, noises)
+    lock = _RunLock(f"{output}.lock").acquire(output)
+    try:
+        return _extract_locked(args, audio_dir, output, corpus, noises, settings)
+    finally:
+        lock.release()
+
+
+def _fail(args, skipped, what, why):
+    """One failed file (or file and condition): stop (``--on-error raise``) or note it."""
+    if args.on_error == "raise":
+        raise ValueError(f"{what}: {why} (pass --on-error skip to go on without it)")
+    skipped[what] = why
+
+
+def _report_skipped(skipped):
+    if skipped:
+        print(f"extract: {len(skipped)} file(s) skipped:", file=sys.stderr)
+        for what, why in skipped.items():
+            print(f"  {what}: {why}", file=sys.stderr)
+
+
+def _extract_locked(args, audio_dir, output, corpus, noises, settings):
+    from skser.features._audio_io import speech_problem
+
+    partial = Path(f"{output}.partial")
+    partial_json = Path(f"{output}.partial.json")
+    final_json = Path(f"{output}.json")
 
     # Work items: every file clean, then in every noise (mode "each") or in one noise drawn
     # per file (mode "random", noise None until the file is processed) at every SNR.
@@ -269,10 +430,13 @@ def run_extract(args):
                 "same options to resume it, or with --restart to start over"
             )
         columns = saved["columns"]
-        done = _recover_partial(partial, columns)
-        done_keys = set(zip(done["path"].astype(str), done["condition"].astype(str)))
+        keys, dropped = _recover_partial(partial, columns)
+        done_keys = set(keys)
         if not args.quiet:
-            print(f"extract: resuming {partial}: {len(done)} rows already done", file=sys.stderr)
+            extra = (f"; {dropped} damaged or repeated row(s) dropped, to be computed again"
+                     if dropped else "")
+            print(f"extract: resuming {partial}: {len(keys)} rows already done{extra}",
+                  file=sys.stderr)
 
     todo = [(i, c) for i, c in items if (str(corpus.at[i, "path"]), c[0]) not in done_keys]
     progress = _Progress(len(items), len(items) - len(todo), args.quiet)
@@ -283,18 +447,19 @@ def run_extract(args):
 
     for start in range(0, len(todo), args.chunk_size):
         chunk = todo[start:start + args.chunk_size]
-        signals, rows = [], []
+        signals, rows, labels = [], [], []
         for i, (cond, noise, snr) in chunk:
             path = str(corpus.at[i, "path"])
             if i != cur_i:  # the conditions of a file are consecutive: read it once
                 cur_i = i
                 try:
                     clean = read_audio(path, args.sr)
-                except OSError as exc:
-                    if args.on_error == "raise":
-                        raise
+                    problem = speech_problem(clean, args.sr)
+                    if problem is not None:
+                        raise ValueError(f"{problem}: no emotion can be judged from it")
+                except Exception as exc:  # noqa: BLE001 - any failure of one file
                     clean = None
-                    skipped[path] = _first_line(exc)
+                    _fail(args, skipped, path, _first_line(exc))
             if clean is None:
                 continue
             if noise is None or noise:
@@ -305,27 +470,31 @@ def run_extract(args):
                     sig = noisy_signal(clean, noises[noise], snr,
                                        noise_seed(key, noise, args.random_state))
                 except ValueError as exc:  # e.g. a silent file: no SNR can be set
-                    if args.on_error == "raise":
-                        raise
-                    skipped[f"{path} [{cond}]"] = _first_line(exc)
+                    _fail(args, skipped, f"{path} [{cond}]", _first_line(exc))
                     continue
             else:
                 sig = clean
             signals.append(sig)
+            labels.append(path if cond == CLEAN else f"{path} [{cond}]")
             row = {c: corpus.at[i, c] if c in corpus.columns else None for c in META_COLUMNS[:6]}
             row.update(condition=cond, noise=noise, snr_db=snr)
             rows.append(row)
+        if rows:
+            X, names, kept, errors = compute_features(signals, args.feature_set, args.sr,
+                                                      args.n_jobs)
+            for j, message in errors.items():
+                _fail(args, skipped, labels[j], _first_line(message))
+            rows = [rows[j] for j in kept]
         if not rows:
             progress.update(len(chunk))
             continue
-        X, names = compute_features(signals, args.feature_set, args.sr, args.n_jobs)
         frame = pd.concat([pd.DataFrame(rows, columns=list(META_COLUMNS)),
                            pd.DataFrame(X, columns=names)], axis=1)
-        if columns is None:
+        if columns is None or not partial.exists():
             columns = list(frame.columns)
             _write_json_atomic(partial_json, {"settings": settings, "columns": columns})
             with open(partial, "w", encoding="utf-8", newline="") as fh:
-                fh.write(frame.iloc[:0].to_csv(index=False, lineterminator="\n"))
+                fh.write(_header_line(columns))
                 fh.flush()
                 os.fsync(fh.fileno())
         elif list(frame.columns) != columns:  # pragma: no cover - the feature set is fixed
@@ -342,7 +511,8 @@ def run_extract(args):
             os._exit(75)  # simulate a crash (tests of resumability only)
     progress.close()
 
-    if columns is None:
+    if columns is None or not partial.exists():
+        _report_skipped(skipped)
         raise UsageError(f"no audio file of {audio_dir} could be read; nothing was written")
     os.replace(partial, output)
     _fsync_dir(output)
@@ -350,10 +520,7 @@ def run_extract(args):
         n_rows = sum(1 for _ in fh) - 1
     _write_json_atomic(final_json, {"settings": settings, "columns": columns, "n_rows": n_rows})
     partial_json.unlink(missing_ok=True)
-    if skipped:
-        print(f"extract: {len(skipped)} unreadable file(s) skipped:", file=sys.stderr)
-        for path, why in skipped.items():
-            print(f"  {path}: {why}", file=sys.stderr)
+    _report_skipped(skipped)
     if not args.quiet:
         print(f"extract: wrote {n_rows} rows x {len(columns) - len(META_COLUMNS)} features to "
               f"{output}", file=sys.stderr)

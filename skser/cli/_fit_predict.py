@@ -1,16 +1,28 @@
 """``skser fit`` and ``skser predict``: save a fitted pipeline, predict emotions of audio files.
 
-The saved file is a joblib dict that holds the fitted pipeline and the feature settings
-(feature set, sample rate, feature columns), so that ``predict`` extracts exactly the features
-the model was trained on. Features are not normalised per corpus here: a single new file has
-no corpus statistics. The baselines standardise with the training statistics, and EDRL
-standardises its input itself.
+The model file is written by :func:`skser.save_model`: data only (no pickle), so loading it
+cannot run code, with a checksum, the library versions and the feature settings (feature set,
+sample rate, feature columns), so that ``predict`` extracts exactly the features the model was
+trained on. Features are not normalised per corpus here: a single new file has no corpus
+statistics. The baselines standardise with the training statistics, and EDRL standardises its
+input itself.
+
+The file holds ``{"pipeline": model, "confidence": calibrator}``: ``calibrator`` is a
+:class:`~sklearn.calibration.CalibratedClassifierCV` (sigmoid, cross-validated) copy of the
+final classifier fitted on the pipeline's transformed training features, from which
+``predict --proba`` reports the probability of every emotion. The predicted emotion is always
+the pipeline's own; its confidence is the calibrated probability of that emotion. The
+calibration is fitted on features the earlier steps were trained on, so it tends to be
+overconfident on new speech: read it as a ranking of how sure the model is, not as an exact
+probability.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +32,7 @@ from ._evaluate import feature_columns, split_conditions
 from ._extract import load_settings, read_tables
 from ._models import MODEL_LABELS, make_model
 
-FORMAT = "skser-model-1"
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au")
+FORMAT = "skser-model-1"  # the metadata layout of a model file written by 'skser fit'
 KNOWN_FEATURE_SETS = ("egemaps_like", "mfcc_stats")
 
 
@@ -37,9 +48,8 @@ def _infer_settings(columns):
 
 def run_fit(args):
     """Run ``skser fit``."""
-    import joblib
-
-    from skser import __version__
+    from skser import save_model
+    from skser.utils._validation import check_finite_columns
 
     output = Path(args.output)
     if not output.parent.exists():
@@ -48,8 +58,11 @@ def run_fit(args):
     clean, _ = split_conditions(table, label_column=args.label_column, corpus_column=None)
     cols = feature_columns(table, exclude=(args.label_column,))
     X = clean[cols].to_numpy(dtype=np.float64)
-    if not np.isfinite(X).all():
-        raise UsageError("some rows have missing or infinite features; drop or fix them")
+    try:
+        check_finite_columns(X, cols, name="table",
+                             advice="Drop or fix those rows before fitting.")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     y = clean[args.label_column].astype(str).to_numpy()
     if len(np.unique(y)) < 2:
         raise UsageError(f"fit needs at least two emotions, the table has {sorted(set(y))}")
@@ -63,51 +76,75 @@ def run_fit(args):
         settings = {"feature_set": settings["feature_set"], "sr": int(settings.get("sr", 16000))}
     model = make_model(args.model, random_state=args.random_state, quick=args.quick)
     model.fit(X, y)
-    bundle = {
+    confidence = _fit_confidence(model, X, y)
+    metadata = {
         "format": FORMAT,
-        "skser_version": __version__,
         "model": args.model,
-        "pipeline": model,
         "feature_columns": cols,
         "features": settings,  # None: the table's features are not skser's, predict refuses
         "classes": [str(c) for c in np.unique(y)],
         "n_train": int(len(y)),
     }
-    tmp = Path(f"{output}.tmp")
-    joblib.dump(bundle, tmp)
-    tmp.replace(output)
+    save_model({"pipeline": model, "confidence": confidence}, output, metadata=metadata)
     print(f"fit: {MODEL_LABELS[args.model]} trained on {len(y)} clean rows x {len(cols)} "
-          f"features ({', '.join(bundle['classes'])}); saved to {output}", file=sys.stderr)
+          f"features ({', '.join(metadata['classes'])}); saved to {output}", file=sys.stderr)
     return 0
 
 
-def _load_bundle(path):
-    import joblib
+def _fit_confidence(model, X, y):
+    """Calibrated probabilities of the final step on the transformed training features."""
+    from sklearn.base import clone
+    from sklearn.calibration import CalibratedClassifierCV
+
+    n_folds = min(5, int(np.unique(y, return_counts=True)[1].min()))
+    if n_folds < 2:
+        return None  # a class of one row: nothing to calibrate on
+    Z = model[:-1].transform(X) if len(model.steps) > 1 else X
+    calibrator = CalibratedClassifierCV(clone(model.steps[-1][1]), method="sigmoid",
+                                        cv=n_folds, ensemble=False)
+    return calibrator.fit(np.asarray(Z), y)
+
+
+def _load_bundle(path, trust_pickle=False):
+    """``{"pipeline": model, **metadata}`` of a model file saved by ``skser fit``."""
+    from skser import load_model
+    from skser._persistence import UntrustedModelError
 
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"model file {path} does not exist")
     try:
-        bundle = joblib.load(path)
-    except Exception as exc:  # noqa: BLE001 - joblib/pickle raise many types on bad files
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            model, meta = load_model(path, trusted_pickle=trust_pickle, return_metadata=True)
+    except UntrustedModelError as exc:
+        text = str(exc).replace("trusted_pickle=True", "--trust-pickle")
+        raise UsageError(f"cannot load {path} as a skser model: {text}") from None
+    except Exception as exc:  # noqa: BLE001 - a trusted pickle can raise anything
         why = " ".join(str(exc).split())[:120]
         raise UsageError(
             f"cannot load {path} as a skser model ({type(exc).__name__}"
             f"{': ' + why if why else ''}); the first argument of 'skser predict' is a model "
-            "file written by 'skser fit -o MODEL.joblib', then the audio files"
+            "file written by 'skser fit -o MODEL.skser', then the audio files"
         ) from None
-    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+    for w in caught:
+        print(f"predict: warning: {w.message}", file=sys.stderr)
+    if meta.get("format") != FORMAT:
         raise UsageError(f"{path} is not a model saved by 'skser fit'; make one with "
-                         "'skser fit FEATURES.csv -o MODEL.joblib'")
-    return bundle
+                         "'skser fit FEATURES.csv -o MODEL.skser'")
+    if isinstance(model, dict) and "pipeline" in model:
+        return {**meta, **model}
+    return {**meta, "pipeline": model, "confidence": None}  # a pickle of skser 0.1
 
 
 def _expand_audio(items):
+    from skser.features._audio_io import AUDIO_EXTENSIONS
+
     files = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES)
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS)
             if not found:
                 raise UsageError(f"folder {p} holds no audio files")
             files.extend(found)
@@ -120,31 +157,71 @@ def _expand_audio(items):
 
 def run_predict(args):
     """Run ``skser predict``."""
-    from skser.features import AcousticFeatures
+    from skser.features import AcousticFeatures, load_audio
+    from skser.features._audio_io import speech_problem
 
-    bundle = _load_bundle(args.model)
+    bundle = _load_bundle(args.model, trust_pickle=getattr(args, "trust_pickle", False))
     settings = bundle.get("features")
     if not settings or "feature_set" not in settings:
         raise UsageError(
             f"{args.model} was trained on a table whose features skser cannot recompute "
             "(no feature settings); train on a table made by 'skser extract'"
         )
+    pipeline, calibrator = bundle["pipeline"], bundle.get("confidence")
+    proba = bool(getattr(args, "proba", False))
+    if proba and calibrator is None:
+        raise UsageError(f"{args.model} was saved without probability estimates (by skser 0.1, "
+                         "or trained with a class of one row); fit it again to use --proba")
     files = _expand_audio(args.audio)
-    extractor = AcousticFeatures(feature_set=settings["feature_set"],
-                                 sr=int(settings.get("sr", 16000)), n_jobs=args.n_jobs)
-    X = np.asarray(extractor.fit_transform([str(f) for f in files]), dtype=np.float64)
-    names = list(extractor.get_feature_names_out())
-    if names != list(bundle["feature_columns"]):
+    sr = int(settings.get("sr", 16000))
+    signals, judged, problems = [], [], {}
+    for i, f in enumerate(files):
+        signal = load_audio(f, sr=sr)  # an unreadable file stops with its name
+        problem = speech_problem(signal, sr)
+        if problem is None:
+            signals.append(signal)
+            judged.append(i)
+        else:
+            problems[i] = problem
+            print(f"predict: cannot judge {f}: {problem}; its emotion is left empty",
+                  file=sys.stderr)
+    extractor = AcousticFeatures(feature_set=settings["feature_set"], sr=sr, n_jobs=args.n_jobs)
+    if list(extractor.get_feature_names_out()) != list(bundle["feature_columns"]):
         raise UsageError("the features of this skser version differ from those the model was "
                          "trained on; refit the model")
-    pred = bundle["pipeline"].predict(X)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["path", "emotion"])
-    rows = [(str(f), str(e)) for f, e in zip(files, pred)]
-    writer.writerows(rows)
+    classes = [str(c) for c in calibrator.classes_] if proba else []
+    pred, prob = {}, {}
+    if signals:
+        X = np.asarray(extractor.fit_transform(signals), dtype=np.float64)
+        pred = dict(zip(judged, (str(e) for e in pipeline.predict(X))))
+        if proba:
+            Z = pipeline[:-1].transform(X) if len(pipeline.steps) > 1 else X
+            prob = dict(zip(judged, calibrator.predict_proba(np.asarray(Z))))
+    header = ["path", "emotion"]
+    if proba:
+        header += ["confidence"] + [f"p_{c}" for c in classes]
+    rows = []
+    for i, f in enumerate(files):
+        row = [str(f), pred.get(i, "")]
+        if proba:
+            p = prob.get(i)
+            row += ([""] * (1 + len(classes)) if p is None
+                    else [f"{p[classes.index(row[1])]:.4f}"] + [f"{v:.4f}" for v in p])
+        rows.append(row)
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["path", "emotion"])
+            w.writerow(header)
             w.writerows(rows)
+    try:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early ('skser predict ... | head -1'): that is not an error. Send
+        # what is left to /dev/null so that the interpreter's final flush does not complain.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     return 0

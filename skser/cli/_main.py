@@ -161,7 +161,8 @@ def build_parser():
     p.add_argument("--chunk-size", type=_positive_int, default=64, metavar="N",
                    help="rows written to disk at a time (default: %(default)s)")
     p.add_argument("--on-error", choices=("skip", "raise"), default="skip",
-                   help="unreadable audio: skip it and list it at the end (default), or stop")
+                   help="a file that fails (unreadable, damaged, below 8000 Hz, empty or "
+                        "silent): skip it and list it at the end (default), or stop")
     p.add_argument("--random-state", type=int, default=0, metavar="N",
                    help="seed of the noise offsets (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -217,14 +218,15 @@ def build_parser():
         parents=[common],
         help="fit a model on a features table and save it",
         description=(
-            "Fit a model on the clean rows of a features table and save it with joblib, "
-            "together with the feature settings that 'skser predict' needs to extract the "
-            "same features from new audio."
+            "Fit a model on the clean rows of a features table and save it, together with "
+            "the feature settings that 'skser predict' needs to extract the same features "
+            "from new audio. The model file holds data only (no pickle): loading it cannot "
+            "run code."
         ),
     )
     p.add_argument("features", metavar="FEATURES.csv", nargs="+",
                    help="features table(s); several tables are stacked")
-    p.add_argument("--output", "-o", required=True, metavar="MODEL.joblib",
+    p.add_argument("--output", "-o", required=True, metavar="MODEL.skser",
                    help="where to save the model")
     p.add_argument("--model", choices=MODEL_NAMES, default="edrl-mea",
                    help="model (default: %(default)s)")
@@ -241,14 +243,21 @@ def build_parser():
         help="predict the emotion of audio files with a saved model",
         description=(
             "Extract features from audio files with the settings saved with the model and "
-            "print one 'path,emotion' line per file (CSV with a header)."
+            "print one 'path,emotion' line per file (CSV with a header). Empty, too short "
+            "and silent files get an empty emotion: no emotion can be judged from them."
         ),
     )
-    p.add_argument("model", metavar="MODEL.joblib", help="a model saved by 'skser fit'")
+    p.add_argument("model", metavar="MODEL.skser", help="a model saved by 'skser fit'")
     p.add_argument("audio", nargs="+", metavar="AUDIO",
                    help="audio files, or folders searched for audio files")
     p.add_argument("--output", "-o", metavar="PREDICTIONS.csv",
                    help="also write the predictions to this CSV file")
+    p.add_argument("--proba", action="store_true",
+                   help="also print the confidence (probability of the predicted emotion) and "
+                        "the probability of every emotion")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="load a model saved by skser 0.1 (a pickle file, which can run any "
+                        "code it holds): only for files from a source you trust")
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                    help="parallel workers for feature extraction (default: 1)")
     return parser

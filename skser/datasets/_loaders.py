@@ -12,7 +12,14 @@ from ._labels import harmonize_label, harmonize_labels
 
 COLUMNS = ["path", "emotion", "speaker", "gender", "corpus", "label"]
 LAYOUTS = ("emodb", "ravdess", "crema-d", "tess", "savee", "urdu", "iemocap", "folders", "csv")
-_AUDIO_EXTS = {".wav", ".flac", ".ogg", ".aiff", ".aif"}
+
+
+def _audio_exts():
+    # The one list of audio extensions, shared with every command (imported on use so that
+    # the corpus tables do not load the audio stack).
+    from ..features._audio_io import AUDIO_EXTENSIONS
+
+    return AUDIO_EXTENSIONS
 
 # ----------------------------------------------------------------------------- per-file parsers
 # Each parser takes (file, root) and returns a row dict (without "path") or None when the file
@@ -133,9 +140,10 @@ _PARSERS = {"emodb": _parse_emodb, "ravdess": _parse_ravdess, "crema-d": _parse_
 
 def _audio_files(root: Path) -> list[Path]:
     """Audio files under root, recursively, skipping hidden files (e.g. macOS ``._`` copies)."""
+    exts = _audio_exts()
     return sorted(
         p for p in root.rglob("*")
-        if p.suffix.lower() in _AUDIO_EXTS and p.is_file()
+        if p.suffix.lower() in exts and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
@@ -151,7 +159,7 @@ def _frame(rows: list[dict], what: str) -> pd.DataFrame:
 def _load_named(root: Path, layout: str) -> pd.DataFrame:
     files = _audio_files(root)
     if not files:
-        raise ValueError(f"no audio files ({', '.join(sorted(_AUDIO_EXTS))}) under {root}.")
+        raise ValueError(f"no audio files ({', '.join(_audio_exts())}) under {root}.")
     parse = _PARSERS[layout]
     rows, skipped = [], []
     for f in files:
@@ -345,7 +353,7 @@ def detect_layout(path) -> str:
         return "iemocap"
     files = _audio_files(root)
     if not files:
-        raise ValueError(f"no audio files ({', '.join(sorted(_AUDIO_EXTS))}) under {root}; "
+        raise ValueError(f"no audio files ({', '.join(_audio_exts())}) under {root}; "
                          f"nothing to detect (layouts: {', '.join(LAYOUTS)}).")
     scores = {name: sum(parse(f, root) is not None for f in files) / len(files)
               for name, parse in _PARSERS.items()}

@@ -19,16 +19,20 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
-from ._audio_io import AudioReadError, load_audio, to_mono
+from ._audio_io import (
+    MIN_SAMPLE_RATE,
+    AudioReadError,
+    load_audio,
+    resample,
+    to_float_signal,
+    to_mono,
+)
 from ._descriptors import extract_egemaps_like, extract_mfcc_stats
 from ._hf_spec import HF_FEATURE_SET, hf_feature_names, is_hf_feature_set
 
 _EXTRACTORS = {"egemaps_like": extract_egemaps_like, "mfcc_stats": extract_mfcc_stats}
 _OPENSMILE_SETS = ("eGeMAPSv02", "GeMAPSv01b", "ComParE_2016")
 FEATURE_SETS = tuple(_EXTRACTORS) + tuple(f"opensmile:{name}" for name in _OPENSMILE_SETS)
-# Telephone-band speech; below it even the F0 and formant ranges would be cut off (bands that
-# reach above sr / 2, such as 2-5 kHz, are truncated at the Nyquist frequency).
-MIN_SAMPLE_RATE = 8000
 
 
 # --------------------------------------------------------------------------------------
@@ -63,7 +67,7 @@ def _extract_dict(signal, sr, feature_set):
 
 @validate_params(
     {
-        "signal": ["array-like"],
+        "signal": ["array-like", str, os.PathLike],
         "sr": [Interval(Integral, MIN_SAMPLE_RATE, None, closed="left")],
         "feature_set": [StrOptions(set(FEATURE_SETS)), HF_FEATURE_SET],
     },
@@ -74,11 +78,14 @@ def extract_features(signal, *, sr=16000, feature_set="egemaps_like"):
 
     Parameters
     ----------
-    signal : array-like of shape (n_samples,) or (n_samples, n_channels)
-        Audio samples at ``sr`` Hz, nominally in [-1, 1]; several channels are averaged.
+    signal : array-like of shape (n_samples,) or (n_samples, n_channels), or path
+        Audio samples at ``sr`` Hz, nominally in [-1, 1]; several channels are averaged and
+        integer PCM (e.g. from :func:`scipy.io.wavfile.read`) is scaled by its full scale.
         Any length is accepted (shorter than one 25 ms frame: zero-padded to one frame).
+        A path (str or path-like) is read with :func:`load_audio` and resampled to ``sr``,
+        as openSMILE's ``process_file`` does.
     sr : int, default=16000
-        Sample rate of ``signal`` in Hz, at least 8000.
+        Sample rate of ``signal`` in Hz, at least 8000 (for a path: the rate to analyse at).
     feature_set : {"egemaps_like", "mfcc_stats", "opensmile:eGeMAPSv02", \
 "opensmile:GeMAPSv01b", "opensmile:ComParE_2016"}, default="egemaps_like"
         Which features; see :mod:`skser.features`. The ``opensmile:`` sets need the optional
@@ -106,7 +113,17 @@ def extract_features(signal, *, sr=16000, feature_set="egemaps_like"):
     True
     >>> round(float(f[0]), 2)  # mean F0 in semitones re 27.5 Hz: 12 * log2(220 / 27.5)
     36.0
+
+    A file is read and resampled first:
+
+    >>> import os, tempfile, soundfile as sf
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> sf.write(path, tone, 8000)  # the same samples played at 8 kHz: F0 = 110 Hz
+    >>> round(float(extract_features(path, sr=sr)[0]), 1)  # 12 * log2(110 / 27.5)
+    24.0
     """
+    if isinstance(signal, str | os.PathLike):
+        signal = load_audio(signal, sr=int(sr))
     x = to_mono(signal)
     if not np.all(np.isfinite(x)):
         raise ValueError(
@@ -200,13 +217,15 @@ def _is_path(obj):
     return isinstance(obj, (str, os.PathLike))
 
 
-def _as_items(X):
+def _as_items(X, sr=16000):
     """Split ``X`` into per-utterance items, or return None for a 2-D numeric array."""
     if sp.issparse(X):
         return None  # rejected with a clear message by validate_data
     if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # DataFrame of one path column
         if X.shape[1] == 1 and all(_is_path(v) for v in X.iloc[:, 0]):
             return [os.fspath(v) for v in X.iloc[:, 0]]
+        if "path" in X.columns and all(_is_path(v) for v in X["path"]):
+            return [os.fspath(v) for v in X["path"]]  # a corpus table (load_corpus)
         return None
     if isinstance(X, np.ndarray):
         is_column = X.ndim == 2 and X.dtype.kind in "OUS" and X.shape[1] == 1 and X.size
@@ -214,6 +233,8 @@ def _as_items(X):
             return [os.fspath(v) for v in X[:, 0]]
         if X.ndim == 1 and X.dtype.kind in "biuf":
             _one_signal()
+        if X.ndim == 2 and X.dtype.kind in "biuf":
+            _check_not_channels(X)
         if X.ndim == 1 and X.dtype.kind in "OUS":
             pass  # a vector of paths or of arrays: handled below
         else:
@@ -229,10 +250,18 @@ def _as_items(X):
         return None
     if not seq:
         raise ValueError("X is empty: found 0 audio files or signals, a minimum of 1 is required")
+    if len(seq) == 2 and _is_rate(seq[1]) and np.ndim(seq[0]) >= 1 and not _is_path(seq[0]):
+        raise ValueError(
+            f"X looks like one (signal, sample_rate) pair (rate {seq[1]!r}); AcousticFeatures "
+            "takes a sequence of utterances: pass [(signal, sr)]."
+        )
     items = []
     for i, v in enumerate(seq):
         if _is_path(v):
             items.append(os.fspath(v))
+            continue
+        if isinstance(v, tuple) and len(v) == 2 and _is_rate(v[1]) and not _is_path(v[0]):
+            items.append(_at_rate(v[0], v[1], sr, i))  # (signal, sr), e.g. from librosa.load
             continue
         arr = np.asarray(v)
         if i == 0 and arr.ndim == 0 and arr.dtype.kind in "biuf":
@@ -241,6 +270,44 @@ def _as_items(X):
             _bad_item(i, v)
         items.append(arr)
     return items
+
+
+def _scaled_pcm(X):
+    """A 2-D integer PCM array scaled to [-1, 1] (other inputs unchanged)."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
+        return to_float_signal(X)
+    return X
+
+
+def _is_rate(v):
+    return isinstance(v, Integral | float | np.integer | np.floating) and not isinstance(
+        v, bool | np.bool_
+    )
+
+
+def _at_rate(signal, rate, sr, i):
+    """A ``(signal, rate)`` item as a mono float signal at the working rate ``sr``."""
+    if not float(rate).is_integer() or rate < MIN_SAMPLE_RATE:
+        raise ValueError(
+            f"item {i} of X is a (signal, sample rate) pair with rate {rate!r}; the rate must "
+            f"be a whole number of Hz, at least {MIN_SAMPLE_RATE}"
+        )
+    x = to_mono(signal)
+    return resample(x, orig_sr=int(rate), target_sr=sr)
+
+
+def _check_not_channels(X):
+    """Refuse a 2-D numeric X that is one multi-channel recording, not rows of signals."""
+    n_rows, n_cols = X.shape
+    if n_cols <= 8 and n_rows >= 1000:
+        raise ValueError(
+            f"X has shape {X.shape}: {n_rows} rows of {n_cols} sample(s) each. AcousticFeatures "
+            "reads a 2-D array as one signal per row, so this would be "
+            f"{n_rows} utterances of {n_cols} sample(s); it looks like one recording with "
+            f"{n_cols} channel(s) in soundfile's (n_samples, n_channels) layout. For one "
+            "recording pass [signal] (channels are averaged) or [(signal, sr)], or use "
+            "skser.features.extract_features(signal, sr=sr)."
+        )
 
 
 def _one_signal():
@@ -315,10 +382,23 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
     Notes
     -----
     Input ``X`` may be a sequence (list, tuple, pandas Series, 1-D object array) of file
-    paths and/or 1-D (or channels x samples) numeric arrays at ``sr``; a DataFrame or (n, 1)
-    array holding one column of paths; or a 2-D numeric array whose rows are signals of equal
-    length. A single 1-D numeric array is rejected (use :func:`extract_features`, or
-    ``X[None, :]``).
+    paths, ``(signal, sample_rate)`` pairs and/or 1-D (or channels x samples) numeric arrays
+    at ``sr``; a DataFrame or (n, 1) array holding one column of paths; a corpus table of
+    :func:`skser.datasets.load_corpus` (its ``path`` column is read); or a 2-D numeric array
+    whose rows are signals of equal length. A single 1-D numeric array is rejected (use
+    :func:`extract_features`, or ``X[None, :]``), and so is a 2-D array of at most 8 columns
+    and 1,000 rows or more, which is one multi-channel recording rather than rows of signals.
+    Integer arrays are PCM and are scaled by their full scale (int16 / 32768), as
+    :mod:`soundfile` does when reading a file.
+
+    **Sample rates.** A bare array carries no sample rate, so it is taken to be at ``sr``
+    (16 kHz by default). ``librosa.load(path)`` resamples to 22,050 Hz unless told
+    otherwise: pass its result as a pair, ``[(y, sr_y)]``, which is resampled to ``sr``, or
+    call ``librosa.load(path, sr=16000)``. Analysing a 22.05 kHz array as 16 kHz would read
+    every pitch 1.38 times too low (5.6 semitones) with no error.
+
+    With ``set_output(transform="pandas")`` the rows of a list of files are indexed by the
+    file path (index name ``"file"``); a pandas X keeps its own index.
 
     Examples
     --------
@@ -377,9 +457,9 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         -------
         self : AcousticFeatures
         """
-        items = _as_items(X)
+        items = _as_items(X, self.sr)
         if items is None:
-            validate_data(self, X, dtype=np.float64)
+            validate_data(self, _scaled_pcm(X), dtype=np.float64)
         elif hasattr(self, "n_features_in_"):
             del self.n_features_in_
         self.feature_names_ = np.asarray(self.get_feature_names_out(), dtype=object)
@@ -400,8 +480,9 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
             dropped some.
         """
         self._validate_params()
-        features, kept, _ = self._extract(self._items(X))
-        return self._labelled(features, X, kept)
+        items = self._items(X)
+        features, kept, _ = self._extract(items)
+        return self._labelled(features, X, kept, items)
 
     def fit_transform(self, X, y=None):
         """Validate X and extract its features; records ``kept_indices_`` and ``errors_``.
@@ -418,33 +499,38 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_kept, n_features)
         """
         self.fit(X, y)
-        features, self.kept_indices_, self.errors_ = self._extract(self._items(X))
-        return self._labelled(features, X, self.kept_indices_)
+        items = self._items(X)
+        features, self.kept_indices_, self.errors_ = self._extract(items)
+        return self._labelled(features, X, self.kept_indices_, items)
 
-    def _labelled(self, features, X, kept):
-        """``features``, or a DataFrame with X's kept row labels if pandas output lost rows.
+    def _labelled(self, features, X, kept, items):
+        """``features``, or a DataFrame with the right row labels for pandas output.
 
         With ``set_output(transform="pandas")`` scikit-learn labels the output rows with X's
         index, which no longer fits once ``on_error="skip"`` dropped rows; a DataFrame that
-        already carries the kept labels is left with them.
+        already carries the kept labels is left with them. When X has no row labels of its own
+        (a list of files), the rows are labelled by file path (index name ``"file"``), as
+        openSMILE does, so that the features join to a corpus table on its path column.
         """
-        index = getattr(X, "index", None)
-        if (
-            index is None
-            or callable(index)  # a list's .index method, not row labels
-            or len(kept) == len(index)
-            or _get_output_config("transform", self)["dense"] != "pandas"
-        ):
+        if _get_output_config("transform", self)["dense"] != "pandas":
             return features
         import pandas as pd
 
+        index = getattr(X, "index", None)
+        if index is None or callable(index):  # a list's .index method, not row labels
+            if len(kept) and all(isinstance(items[i], str) for i in kept):
+                labels = pd.Index([items[i] for i in kept], name="file")
+                return pd.DataFrame(features, index=labels, columns=self.get_feature_names_out())
+            return features
+        if len(kept) == len(index):
+            return features
         return pd.DataFrame(features, index=index[kept], columns=self.get_feature_names_out())
 
     def _items(self, X):
         """The utterances of X: paths and signals, or the rows of a validated 2-D array."""
-        items = _as_items(X)
+        items = _as_items(X, self.sr)
         if items is None:
-            items = list(validate_data(self, X, dtype=np.float64, reset=False))
+            items = list(validate_data(self, _scaled_pcm(X), dtype=np.float64, reset=False))
         return items
 
     def extract(self, X):

@@ -11,19 +11,27 @@ import numpy as np
 import pandas as pd
 
 from ..features import load_audio
+from ..features._audio_io import AUDIO_EXTENSIONS, to_float_signal
 from ..utils._random import as_generator
 
 
 def _check_signal(x, name: str) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D signal; got shape {x.shape}. Downmix "
-                         f"multi-channel audio first (e.g. x.mean(axis=1)).")
+        layout = ("(n_samples, n_channels), e.g. from soundfile.read: downmix with "
+                  "x.mean(axis=1)" if x.ndim == 2 and x.shape[0] > x.shape[1] else
+                  "(n_channels, n_samples), e.g. from librosa.load(mono=False): downmix with "
+                  "x.mean(axis=0)")
+        raise ValueError(f"{name} must be a 1-D signal; got shape {x.shape}"
+                         + (f", which looks like multi-channel audio {layout}." if x.ndim == 2
+                            else "."))
     if x.size == 0:
         raise ValueError(f"{name} is empty.")
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise ValueError(f"{name} must hold real numbers; got dtype {x.dtype}.")
-    x = x.astype(np.float64)
+    # Integer PCM (scipy.io.wavfile.read) is scaled to [-1, 1] as soundfile does; the SNR does
+    # not depend on it, but the mixture's level (and so every feature of it) does.
+    x = to_float_signal(x)
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or infinite samples.")
     if not np.any(x):
@@ -142,9 +150,10 @@ def load_noises(folder, *, sr: int = 16000) -> dict:
     if not folder.is_dir():
         raise FileNotFoundError(f"noise folder {folder} does not exist.")
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-             and p.suffix.lower() in {".wav", ".flac", ".ogg"}]
+             and p.suffix.lower() in AUDIO_EXTENSIONS]
     if not files:
-        raise ValueError(f"no audio files (.wav, .flac, .ogg) in the noise folder {folder}.")
+        raise ValueError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in the noise "
+                         f"folder {folder}.")
     files.sort(key=lambda p: _natural_key(p.name))
     return {p.name: load_audio(p, sr=sr) for p in files}
 

@@ -1,0 +1,192 @@
+"""Model files: a file cannot run code when loaded; round trips are exact."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skser import EDRLTransformer, MEATransformer, load_model, save_model
+from skser._persistence import UntrustedModelError
+
+
+class _Marker:
+    """Unpickling this writes a marker file: what a malicious model file would do."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.path), "pwned"))
+
+
+class PlainScaler(TransformerMixin, BaseEstimator):
+    """A user's transformer, unknown to skser (defined in a test module)."""
+
+    def fit(self, X, y=None):
+        self.center_ = np.mean(X, axis=0)
+        return self
+
+    def transform(self, X):
+        return np.asarray(X) - self.center_
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.array(["angry", "happy", "sad"]), 20)
+    X = rng.normal(size=(60, 8)) + (y == "happy")[:, None] * 1.5 - (y == "sad")[:, None]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def edrl_mea(data):
+    X, y = data
+    model = Pipeline([
+        ("edrl", EDRLTransformer(n_components=4, hidden_layer_sizes=(8,), max_epochs=3,
+                                 random_state=0)),
+        ("mea", MEATransformer(n_components=3)),
+        ("lr", LogisticRegression(max_iter=500)),
+    ])
+    return model.fit(X, y)
+
+
+def test_round_trip_gives_identical_predictions_and_probabilities(edrl_mea, data, tmp_path):
+    X, _ = data
+    path = save_model(edrl_mea, tmp_path / "m.skser", metadata={"classes": ["angry"]})
+    loaded, meta = load_model(path, return_metadata=True)
+    np.testing.assert_array_equal(loaded.predict(X), edrl_mea.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), edrl_mea.predict_proba(X))
+    np.testing.assert_array_equal(loaded[:-1].transform(X), edrl_mea[:-1].transform(X))
+    assert meta["classes"] == ["angry"]
+    assert set(meta["versions"]) >= {"skser", "numpy", "scikit-learn", "torch"}
+    # The caller's model is untouched: its torch modules are still modules.
+    import torch
+
+    assert isinstance(edrl_mea.named_steps["edrl"].intra_encoder_, torch.nn.Module)
+
+
+def test_file_holds_no_pickle(edrl_mea, tmp_path):
+    path = save_model(edrl_mea, tmp_path / "m.skser")
+    with zipfile.ZipFile(path) as outer:
+        assert sorted(outer.namelist()) == ["model.skops", "skser-model.json"]
+        with zipfile.ZipFile(outer.open("model.skops")) as inner:
+            for name in inner.namelist():
+                head = inner.read(name)[:2]
+                assert head != b"\x80\x04" and head != b"\x80\x05", name
+
+
+def test_malicious_pickle_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "marker.txt"
+    path = tmp_path / "model.joblib"
+    joblib.dump({"format": "skser-model-1", "pipeline": _Marker(marker)}, path)
+    with pytest.raises(UntrustedModelError, match=r"model\.joblib is a pickle file.*"
+                       r"trusted_pickle=True"):
+        load_model(path)
+    assert not marker.exists()
+    # A plain pickle too.
+    with open(tmp_path / "plain.pkl", "wb") as fh:
+        pickle.dump(_Marker(marker), fh)
+    with pytest.raises(UntrustedModelError, match="pickle"):
+        load_model(tmp_path / "plain.pkl")
+    assert not marker.exists()
+
+
+def test_legacy_pickle_loads_only_when_trusted_with_a_warning(data, tmp_path):
+    X, y = data
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    path = tmp_path / "legacy.joblib"
+    joblib.dump({"format": "skser-model-1", "pipeline": model, "classes": ["a"]}, path)
+    with pytest.warns(UserWarning, match="runs any code"):
+        loaded, meta = load_model(path, trusted_pickle=True, return_metadata=True)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert meta["classes"] == ["a"] and meta["format"] == "skser-model-1"
+
+
+def test_tampered_file_fails_the_checksum_naming_the_file(data, tmp_path):
+    X, y = data
+    path = save_model(LogisticRegression(max_iter=500).fit(X, y), tmp_path / "m.skser")
+    with zipfile.ZipFile(path) as zf:
+        header = json.loads(zf.read("skser-model.json"))
+        payload = zf.read("model.skops")
+    header["metadata"] = {"classes": ["forged"]}  # changed without updating the checksum
+    with zipfile.ZipFile(tmp_path / "bad.skser", "w") as zf:
+        zf.writestr("skser-model.json", json.dumps(header))
+        zf.writestr("model.skops", payload)
+    with pytest.raises(UntrustedModelError, match=r"checksum of .*bad\.skser does not match"):
+        load_model(tmp_path / "bad.skser")
+
+
+def test_unknown_types_are_refused_and_named(data, tmp_path):
+    X, y = data
+    model = Pipeline([("plain", PlainScaler()), ("lr", LogisticRegression())]).fit(X, y)
+    path = save_model(model, tmp_path / "m.skser")
+    with pytest.raises(UntrustedModelError, match=r"test_persistence\.PlainScaler"):
+        load_model(path)
+    loaded = load_model(path, trusted=[f"{PlainScaler.__module__}.PlainScaler"])
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_cuda_fitted_model_loads_and_predicts_on_cpu(edrl_mea, data, tmp_path):
+    """The EDRL params say cuda; the saved weights are CPU tensors and load on a CPU."""
+    X, _ = data
+    model = Pipeline(edrl_mea.steps)  # the same fitted steps
+    edrl = model.named_steps["edrl"]
+    edrl.device, edrl.device_ = "cuda", "cuda"  # as fitted on a GPU
+    try:
+        path = save_model(model, tmp_path / "gpu.skser")
+    finally:
+        edrl.device, edrl.device_ = "cpu", "cpu"
+    loaded = load_model(path)
+    assert loaded.named_steps["edrl"].device == "cuda"  # the user's setting is kept
+    assert loaded.named_steps["edrl"].device_ == "cpu"
+    assert all(p.device.type == "cpu"
+               for p in loaded.named_steps["edrl"].intra_encoder_.parameters())
+    np.testing.assert_array_equal(loaded.predict(X), edrl_mea.predict(X))
+
+
+def test_plain_sklearn_model_round_trip(data, tmp_path):
+    X, y = data
+    model = Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression())]).fit(X, y)
+    loaded = load_model(save_model(model, tmp_path / "lr.skser"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_import_skser_does_not_import_skops():
+    code = "import sys, skser; print('skops' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_not_a_model_file_and_missing_file(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(UntrustedModelError, match=r"t\.csv is not a skser model file"):
+        load_model(tmp_path / "t.csv")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as zf:
+        zf.writestr("x.txt", "x")
+    with pytest.raises(UntrustedModelError, match="not a skser model file"):
+        load_model(tmp_path / "other.zip")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_model(tmp_path / "missing.skser")
+
+
+def test_save_refuses_bad_metadata_and_missing_folder(tmp_path):
+    model = StandardScaler().fit([[0.0], [1.0]])
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        save_model(model, tmp_path / "m.skser", metadata={"x": object()})
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_model(model, tmp_path / "no" / "m.skser")
+    assert not (tmp_path / "m.skser").exists()
