@@ -450,6 +450,9 @@ def base_parser(description):
     parser.add_argument("--feature-sets", nargs="+",
                         default=["egemaps_like", "opensmile:eGeMAPSv02"])
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--memory", type=Path, default=None,
+                        help="folder that caches fitted EDRL steps (Pipeline memory) across "
+                             "runs; default: a temporary folder, removed at the end")
     return parser
 
 
@@ -482,7 +485,7 @@ def main(argv=None):
         start = time.perf_counter()
         extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
         data = load_data(args.data, extractor, args.cache, args.quick)
-        memory = tempfile.mkdtemp(prefix="robust_ser-")
+        memory = args.memory or tempfile.mkdtemp(prefix="robust_ser-")
         models = seeded_pipelines(args.seeds, memory)
         predictions = {}
         groups = {name: "edrl__groups" for name in models if "EDRL" in name}
@@ -496,7 +499,8 @@ def main(argv=None):
             two = {c: data[c] for c in SINGLE_SOURCE}
             rows = cross_corpus_cells(models, two) + within_corpus_cells(models, two)
             single, single_seeds = average_seeds(results_table(rows), args.seeds)
-        shutil.rmtree(memory, ignore_errors=True)
+        if args.memory is None:
+            shutil.rmtree(memory, ignore_errors=True)
         seconds = time.perf_counter() - start
         print(multi.map(lambda v: f"{100 * v:.1f}").to_string())
         section = multi_source_markdown(multi, multi_seeds, ci, feature_set, command, seconds,

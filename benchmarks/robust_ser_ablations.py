@@ -279,9 +279,10 @@ def main(argv=None):
         start = time.perf_counter()
         extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
         data = rs.load_data(args.data, extractor, args.cache, quick=False, corpora=corpora)
-        MEMORY["folder"] = tempfile.mkdtemp(prefix="robust_ser_ablations-")
+        MEMORY["folder"] = args.memory or tempfile.mkdtemp(prefix="robust_ser_ablations-")
         rows = run(data, args.seeds, args.only)
-        shutil.rmtree(MEMORY["folder"], ignore_errors=True)
+        if args.memory is None:
+            shutil.rmtree(MEMORY["folder"], ignore_errors=True)
         section = markdown(rows, feature_set, len(args.seeds))
         section += (f"\nCommand: `python benchmarks/robust_ser_ablations.py "
                     f"{' '.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")

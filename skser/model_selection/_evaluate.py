@@ -278,8 +278,10 @@ def cross_corpus_evaluate(
     table : pandas.DataFrame
         One row per (train, test, condition, metric), with columns
 
-        - ``train``: training corpus;
-        - ``test``: test corpus (equal to ``train`` for the within-corpus folds);
+        - ``train``: training corpus (``"a+b"`` for corpora pooled by a tuple in
+          ``train_corpora``);
+        - ``test``: test corpus (equal to ``train`` for the within-corpus folds, which for a
+          pooled training set run over its pooled rows);
         - ``condition``: ``"clean"`` or a key of ``conditions``;
         - ``metric``: metric name, e.g. ``"uar"``;
         - ``value``: the score; for within-corpus rows, the mean over the folds (NaN when a
