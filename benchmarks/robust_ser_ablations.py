@@ -1,15 +1,19 @@
 """Ablations of the EDRL -> MEA -> SVC pipeline on the robustness benchmark.
 
 Uses the protocol, cells and cached features of ``robust_ser.py`` (run that first so that the
-features are cached): every variant is trained on clean speech of one corpus and scored on the
-20 cells (two cross-corpus directions and two within-corpus speaker-independent settings, each
-clean and at 20, 10, 5 and 0 dB SNR). Variants that train EDRL are run with several
-``random_state`` values; the table gives the mean and standard deviation over them of
+features are cached). ``--protocol multi`` (the default) is the multi-source
+leave-one-corpus-out protocol: trained on the clean speech of three corpora, scored on the
+fourth, clean and at 20, 10, 5 and 0 dB SNR (20 cells). ``--protocol single`` is the
+single-source one: two cross-corpus directions and two within-corpus speaker-independent
+settings (20 cells). Variants that train EDRL are run with several ``random_state`` values;
+the table gives the mean and standard deviation over them of
 
 * the mean UAR over the 20 cells,
 * its ratio to the mean UAR of the best baseline (SVC, PCA+SVC, PLS-DA+SVC),
 * the worst cell: the lowest difference to the best baseline of that cell, in UAR points,
-* the mean UAR of the 10 cross-corpus and of the 10 within-corpus cells.
+* the worst target corpus (multi-source: mean over its 5 conditions, minus that of its best
+  baseline) or, single-source, the mean UAR of the 10 cross-corpus cells,
+* the mean UAR of the clean cells and of the 0 dB cells.
 
 Usage::
 
@@ -19,7 +23,9 @@ Usage::
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -60,19 +66,24 @@ class KeepBlocks(TransformerMixin, BaseEstimator):
         return LayoutArray(np.asarray(X)[:, columns], BlockLayout(tuple(names), sizes))
 
 
+# A folder for Pipeline(memory=...): variants that differ only after EDRL (MEA settings, no
+# MEA) reuse its fit for the same seed, training data and groups.
+MEMORY = {"folder": None}
+
+
 def _card(seed, edrl=None, mea=None, clf=None, keep=None):
     steps = [("edrl", EDRLTransformer(random_state=seed, **(edrl or {})))]
     if keep is not None:
         steps.append(("keep", KeepBlocks(keep)))
     steps += [("mea", MEATransformer(**(mea or {}))), ("clf", clf if clf is not None else SVC())]
-    return Pipeline(steps)
+    return Pipeline(steps, memory=MEMORY["folder"])
 
 
 def variants():
     """name -> (factory(seed) -> pipeline, uses EDRL, fit parameter for speaker groups)."""
     paper_mea = {"response": "input", "n_components": 10}
     return {
-        "card, defaults (MEA: labels, n_classes-1 components, unit-length rows; EDRL "
+        "default pipeline (MEA: labels, n_classes-1 components, unit-length rows; EDRL "
         "input_noise=0.5)":
             (lambda s: _card(s), True, None),
         "MEA normalize=False (raw super scores; the default before)":
@@ -131,27 +142,70 @@ def variants():
     }
 
 
+PROTOCOL = {"name": "multi"}
+
+
+def multi_variants():
+    """Variants for the multi-source protocol; the third element is the group labels EDRL
+    gets: None, ``"edrl__groups"`` (the training corpora) or ``("edrl__groups", "speaker")``.
+    """
+    corpus, speaker = "edrl__groups", ("edrl__groups", "speaker")
+    return {
+        "default pipeline, corpus groups (as in the benchmark)": (
+            lambda s: _card(s), True, corpus),
+        "default pipeline, no groups": (lambda s: _card(s), True, None),
+        "default pipeline, speaker groups": (lambda s: _card(s), True, speaker),
+        "EDRL 30 epochs, no early stopping, corpus groups": (
+            lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 30}), True, corpus),
+        "EDRL 100 epochs, no early stopping, corpus groups": (
+            lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 100}), True,
+            corpus),
+        "MEA as in the paper (response input, 10 components, raw scores), corpus groups": (
+            lambda s: _card(s, mea={"response": "input", "n_components": 10,
+                                    "normalize": False}), True, corpus),
+        "no MEA (EDRL+SVC), corpus groups": (
+            lambda s: Pipeline([("edrl", EDRLTransformer(random_state=s)), ("svc", SVC())],
+                               memory=MEMORY["folder"]),
+            True, corpus),
+        "no EDRL (MEA+SVC, MEA defaults)": (
+            lambda s: Pipeline([("mea", MEATransformer()), ("svc", SVC())]), False, None),
+    }
+
+
 def evaluate(models, data, group_params=None):
-    rows = rs.cross_corpus_cells(models, data, group_params=group_params)
-    rows += rs.within_corpus_cells(models, data, group_params=group_params)
+    if PROTOCOL["name"] == "multi":
+        rows = rs.multi_source_cells(models, data, group_params=group_params)
+    else:
+        rows = rs.cross_corpus_cells(models, data, group_params=group_params)
+        rows += rs.within_corpus_cells(models, data, group_params=group_params)
     return rs.results_table(rows).drop(index=("mean", "all cells"))
 
 
 def summaries(cells, baselines):
-    """Per column of ``cells``: mean, ratio to the best baseline, worst gap, cross, within."""
+    """Per column of ``cells``: mean, ratio to the best baseline, worst cell, worst target
+    corpus (multi-source) or cross-corpus mean (single-source), clean mean, 0 dB mean."""
     best = max(rs.BASELINES, key=lambda b: baselines[b].mean())
     best_per_cell = baselines[list(rs.BASELINES)].max(axis=1)
-    cross = cells.index.get_level_values("setting").isin(CROSS)
-    return {
-        column: (
+    setting = cells.index.get_level_values("setting")
+    condition = cells.index.get_level_values("condition")
+    best_per_target = (baselines[list(rs.BASELINES)].groupby(level="setting").mean()
+                       .max(axis=1))
+    out = {}
+    for column in cells.columns:
+        if PROTOCOL["name"] == "multi":
+            fourth = 100 * (cells[column].groupby(level="setting").mean()
+                            - best_per_target).min()
+        else:
+            fourth = 100 * cells[column][setting.isin(CROSS)].mean()
+        out[column] = (
             100 * cells[column].mean(),
             cells[column].mean() / baselines[best].mean(),
             100 * (cells[column] - best_per_cell).min(),
-            100 * cells[column][cross].mean(),
-            100 * cells[column][~cross].mean(),
+            fourth,
+            100 * cells[column][condition == "clean"].mean(),
+            100 * cells[column][condition == "0 dB"].mean(),
         )
-        for column in cells.columns
-    }
+    return out
 
 
 def run(data, seeds, only=None):
@@ -160,7 +214,8 @@ def run(data, seeds, only=None):
     rows = []
     for name, stats in summaries(baselines, baselines).items():
         rows.append((f"baseline {name}", [stats]))
-    for name, (factory, uses_edrl, group_param) in variants().items():
+    chosen = multi_variants() if PROTOCOL["name"] == "multi" else variants()
+    for name, (factory, uses_edrl, group_param) in chosen.items():
         if only and not any(word in name for word in only):
             continue
         start = time.perf_counter()
@@ -183,27 +238,32 @@ def markdown(rows, feature_set, n_seeds):
         return (fmt + " ± " + spread).format(values.mean(), values.std(ddof=1))
 
     lines = [
-        f"### Ablations, feature set `{feature_set}`",
+        f"### Ablations ({PROTOCOL['name']}-source protocol), feature set `{feature_set}`",
         "",
         f"Mean ± standard deviation over {n_seeds} EDRL seeds (one run for variants without "
         "EDRL). Worst cell: lowest difference to the best baseline of that cell.",
         "",
-        "| variant | mean UAR | / best baseline | worst cell | cross-corpus | within-corpus |",
-        "|---|---|---|---|---|---|",
+        "| variant | mean UAR | / best baseline | worst cell | "
+        + ("worst target corpus" if PROTOCOL["name"] == "multi" else "cross-corpus")
+        + " | clean | 0 dB |",
+        "|---|---|---|---|---|---|---|",
     ]
+    fourth = "{:+.1f}" if PROTOCOL["name"] == "multi" else "{:.1f}"
     for name, stats in rows:
         columns = list(zip(*stats))
         lines.append(
             f"| {name} | {cell(columns[0], '{:.1f}')} | {cell(columns[1], '{:.3f}')} | "
-            f"{cell(columns[2], '{:+.1f}')} | {cell(columns[3], '{:.1f}')} | "
-            f"{cell(columns[4], '{:.1f}')} |"
+            f"{cell(columns[2], '{:+.1f}')} | {cell(columns[3], fourth)} | "
+            f"{cell(columns[4], '{:.1f}')} | {cell(columns[5], '{:.1f}')} |"
         )
     return "\n".join(lines + [""])
 
 
 def main(argv=None):
     parser = rs.base_parser(__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(5)))
+    parser.add_argument("--protocol", choices=("multi", "single"), default="multi",
+                        help="multi-source leave-one-corpus-out, or single-source")
     parser.add_argument("--only", nargs="+", default=None,
                         help="run only the variants whose name contains one of these words")
     args = parser.parse_args(argv)
@@ -211,13 +271,18 @@ def main(argv=None):
 
     torch.set_num_threads(1)  # small networks: one thread is faster on a busy machine
 
+    PROTOCOL["name"] = args.protocol
+    corpora = None if args.protocol == "multi" else rs.SINGLE_SOURCE
     argv_shown = argv if argv is not None else sys.argv[1:]
     sections = []
     for feature_set in args.feature_sets:
         start = time.perf_counter()
         extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
-        data = rs.load_data(args.data, extractor, args.cache, quick=False)
+        data = rs.load_data(args.data, extractor, args.cache, quick=False, corpora=corpora)
+        MEMORY["folder"] = args.memory or tempfile.mkdtemp(prefix="robust_ser_ablations-")
         rows = run(data, args.seeds, args.only)
+        if args.memory is None:
+            shutil.rmtree(MEMORY["folder"], ignore_errors=True)
         section = markdown(rows, feature_set, len(args.seeds))
         section += (f"\nCommand: `python benchmarks/robust_ser_ablations.py "
                     f"{' '.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,6 +39,14 @@ def check_frame(df):
 
 
 # ----------------------------------------------------------------------------- real corpora
+
+
+def corpus_dir(real_data, name):
+    """A corpus folder of the real speech data; skips when this copy lacks it."""
+    path = real_data / name
+    if not path.is_dir():
+        pytest.skip(f"the real speech data has no {name}/ folder")
+    return path
 
 
 @pytest.mark.realdata
@@ -75,7 +85,118 @@ def test_urdu_real(real_data):
     assert detect_layout(real_data / "urdu") == "urdu"
 
 
+@pytest.mark.realdata
+def test_emovo_real(real_data):
+    df = load_corpus(corpus_dir(real_data, "emovo"))
+    assert list(df.columns) == COLUMNS + ["sentence"]
+    check_frame(df[COLUMNS])
+    assert len(df) == 336
+    assert df["emotion"].value_counts().to_dict() == {
+        "angry": 84, "happy": 84, "neutral": 84, "sad": 84}
+    assert set(df["speaker"]) == {f"emovo:{g}{i}" for g in "fm" for i in (1, 2, 3)}
+    assert ((df["gender"] == "male") == df["speaker"].str.startswith("emovo:m")).all()
+    # the speaker folder agrees with the speaker field of the file name
+    folder = df["path"].map(lambda p: Path(p).parent.name)
+    assert (("emovo:" + folder) == df["speaker"]).all()
+    assert set(df["label"]) == {"rab", "gio", "neu", "tri"}
+    assert df["sentence"].nunique() == 14
+    assert detect_layout(real_data / "emovo") == "emovo"
+
+
+@pytest.mark.realdata
+def test_ased_real(real_data):
+    df = load_corpus(corpus_dir(real_data, "ased"))
+    assert list(df.columns) == COLUMNS + ["sentence", "repetition"]
+    check_frame(df[COLUMNS])
+    assert len(df) == 556
+    assert df["emotion"].value_counts().to_dict() == {
+        "neutral": 160, "happy": 140, "angry": 136, "sad": 120}
+    assert df["speaker"].nunique() == 20
+    # the class folder (01Neutral, 03Happy, ...) agrees with the letter of the file name
+    folder = df["path"].map(lambda p: Path(p).parent.name[2:].lower())
+    assert (folder == df["emotion"]).all()
+    # a speaker has one gender code in the file names, except one file of speaker 09 (as
+    # released: 15 files say female, 1 says male); the loader reports names as they are
+    mixed = df.groupby("speaker")["gender"].nunique()
+    assert mixed[mixed > 1].index.tolist() == ["ased:09"]
+    assert df.loc[df["speaker"] == "ased:09", "gender"].value_counts().to_dict() == {
+        "female": 15, "male": 1}
+    assert detect_layout(real_data / "ased") == "ased"
+
+
 # ----------------------------------------------------------------------------- fixtures
+
+
+def write_wavs(root, *names, sr=16000):
+    """Write tiny real WAV files (a 10 ms tone each)."""
+    import soundfile as sf
+
+    tone = 0.1 * np.sin(2 * np.pi * 220 * np.arange(sr // 100) / sr)
+    for name in names:
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(p, tone, sr, subtype="PCM_16")
+    return root
+
+
+def test_emovo_fixture_all_seven_emotions(tmp_path):
+    names = ["f1/dis-f1-b1.wav", "f2/gio-f2-l3.wav", "m1/neu-m1-n5.wav", "m2/pau-m2-d1.wav",
+             "m3/rab-m3-b2.wav", "f3/sor-f3-l1.wav", "m1/tri-m1-b3.wav"]
+    write_wavs(tmp_path, *names)
+    assert detect_layout(tmp_path) == "emovo"
+    df = load_corpus(tmp_path)
+    assert df.equals(load_corpus(tmp_path, layout="emovo"))
+    assert list(df.columns) == COLUMNS + ["sentence"]
+    check_frame(df[COLUMNS])
+    df = df.set_index(df["path"].map(lambda p: Path(p).relative_to(tmp_path).as_posix()))
+    assert df.loc[names, "emotion"].tolist() == [
+        "disgust", "happy", "neutral", "fearful", "angry", "surprised", "sad"]
+    assert df.loc[names, "speaker"].tolist() == [
+        "emovo:f1", "emovo:f2", "emovo:m1", "emovo:m2", "emovo:m3", "emovo:f3", "emovo:m1"]
+    assert df.loc[names, "gender"].tolist() == ["female", "female", "male", "male", "male",
+                                                "female", "male"]
+    assert df.loc[names, "label"].tolist() == ["dis", "gio", "neu", "pau", "rab", "sor", "tri"]
+    assert df.loc[names, "sentence"].tolist() == ["b1", "l3", "n5", "d1", "b2", "l1", "b3"]
+    assert (df["corpus"] == "emovo").all()
+    # the full corpus' extra classes fall outside the common 4 classes
+    common = to_common_classes(df.loc[names, "emotion"])
+    assert common.tolist()[1:3] == ["happy", "neutral"]
+    assert common.tolist()[4] == "angry" and common.tolist()[6] == "sad"
+    assert common.iloc[[0, 3, 5]].isna().all()
+
+
+def test_ased_fixture_all_five_emotions(tmp_path):
+    names = ["01Neutral/n1-01-01-01-01.wav", "02Fearful/f2-05-02-02-12.wav",
+             "03Happy/h3-10-03-01-07.wav", "04Sad/s4-02-01-02-50.wav",
+             "05Angry/a5-03-01-02-50.wav"]
+    write_wavs(tmp_path, *names)
+    assert detect_layout(tmp_path) == "ased"
+    df = load_corpus(tmp_path)
+    assert df.equals(load_corpus(tmp_path, layout="ased"))
+    assert list(df.columns) == COLUMNS + ["sentence", "repetition"]
+    check_frame(df[COLUMNS])
+    assert df["emotion"].tolist() == ["neutral", "fearful", "happy", "sad", "angry"]
+    assert df["speaker"].tolist() == ["ased:01", "ased:12", "ased:07", "ased:50", "ased:50"]
+    assert df["gender"].tolist() == ["female", "male", "female", "male", "male"]
+    assert df["label"].tolist() == ["n", "f", "h", "s", "a"]
+    assert df["sentence"].tolist() == ["01", "05", "10", "02", "03"]
+    assert df["repetition"].tolist() == ["01", "02", "03", "01", "01"]
+    common = to_common_classes(df["emotion"])
+    assert common.tolist()[0] == "neutral" and common.tolist()[2:] == ["happy", "sad", "angry"]
+    assert pd.isna(common[1])
+
+
+def test_extra_columns_only_where_names_carry_them(tmp_path):
+    # a layout without sentence/repetition fields keeps the common columns only
+    touch(tmp_path / "emodb", "03a01Wa.wav")
+    assert list(load_corpus(tmp_path / "emodb").columns) == COLUMNS
+    # EMOVO and ASED names that do not parse are skipped with a warning naming the layout
+    write_wavs(tmp_path / "ased", "05Angry/a5-03-01-02-50.wav", "05Angry/a5-03-01-03-50.wav")
+    with pytest.warns(UserWarning, match="1 of 2 .* ased naming"):
+        assert len(load_corpus(tmp_path / "ased", layout="ased")) == 1
+    write_wavs(tmp_path / "emovo", "m1/rab-m1-b2.wav", "m1/xyz-m1-b2.wav")
+    with pytest.warns(UserWarning, match="1 of 2 .* emovo naming"):
+        assert len(load_corpus(tmp_path / "emovo", layout="emovo")) == 1
 
 
 def test_emodb_fixture_all_seven_emotions(tmp_path):
@@ -272,6 +393,8 @@ def test_csv_errors(tmp_path):
     ("tess", ["OAF_angry/OAF_back_angry.wav"]),
     ("savee", ["JE_sa01.wav", "JE_su02.wav"]),
     ("urdu", ["Angry/SM1_F10_A010.wav"]),
+    ("emovo", ["m1/rab-m1-b2.wav", "f2/neu-f2-n1.wav"]),
+    ("ased", ["05Angry/a5-03-01-02-50.wav", "04Sad/s4-01-01-01-01.wav"]),
     ("folders", ["happy/x.wav", "sad/y.wav"]),
 ])
 def test_detect_layout(tmp_path, layout, names):
@@ -354,7 +477,8 @@ def test_to_common_classes():
 
 @pytest.mark.realdata
 def test_common_classes_on_real_corpora(real_data):
-    df = pd.concat([load_corpus(real_data / "emodb"), load_corpus(real_data / "urdu")])
+    df = pd.concat([load_corpus(corpus_dir(real_data, name))[COLUMNS]
+                    for name in ("emodb", "urdu", "emovo", "ased")])
     common = to_common_classes(df["emotion"])
     assert common.notna().all()
-    assert df["speaker"].nunique() == 39  # speakers never collide across corpora
+    assert df["speaker"].nunique() == 39 + 6 + 20  # speakers never collide across corpora

@@ -1,6 +1,6 @@
 """Speech emotion corpora: loaders for real corpus layouts and a synthetic corpus.
 
-:func:`load_corpus` reads EmoDB, RAVDESS, CREMA-D, TESS, SAVEE, URDU, IEMOCAP, a generic
+:func:`load_corpus` reads EmoDB, RAVDESS, CREMA-D, TESS, SAVEE, URDU, EMOVO, ASED, IEMOCAP, a
 folder-per-class layout or a CSV manifest into one table with harmonised emotion names;
 :func:`to_common_classes` maps those onto a common 4-class set; :func:`to_dimension`,
 :func:`add_dimensions` and :func:`bin_ratings` map emotions or ratings onto arousal and

@@ -11,7 +11,8 @@ import pandas as pd
 from ._labels import harmonize_label, harmonize_labels
 
 COLUMNS = ["path", "emotion", "speaker", "gender", "corpus", "label"]
-LAYOUTS = ("emodb", "ravdess", "crema-d", "tess", "savee", "urdu", "iemocap", "folders", "csv")
+LAYOUTS = ("emodb", "ravdess", "crema-d", "tess", "savee", "urdu", "emovo", "ased", "iemocap",
+           "folders", "csv")
 
 
 def _audio_exts():
@@ -20,6 +21,7 @@ def _audio_exts():
     from ..features._audio_io import AUDIO_EXTENSIONS
 
     return AUDIO_EXTENSIONS
+
 
 # ----------------------------------------------------------------------------- per-file parsers
 # Each parser takes (file, root) and returns a row dict (without "path") or None when the file
@@ -132,8 +134,40 @@ def _parse_urdu(f: Path, root: Path):
             "label": folder if harmonize_label(folder) else code}
 
 
+_EMOVO_RE = re.compile(r"^(dis|gio|neu|pau|rab|sor|tri)-([fm][1-9])-([a-z]+\d*)$")
+_EMOVO_EMOTION = {"dis": "disgust", "gio": "happy", "neu": "neutral", "pau": "fearful",
+                  "rab": "angry", "sor": "surprised", "tri": "sad"}
+
+
+def _parse_emovo(f: Path, root: Path):
+    m = _EMOVO_RE.match(f.stem)
+    if not m:
+        return None
+    code, spk, sentence = m.groups()
+    return {"emotion": _EMOVO_EMOTION[code], "speaker": f"emovo:{spk}",
+            "gender": "male" if spk[0] == "m" else "female", "corpus": "emovo", "label": code,
+            "sentence": sentence}
+
+
+_ASED_RE = re.compile(r"^([afhns])(\d)-(\d{2})-(\d{2})-(0[12])-(\d{2})$")
+_ASED_EMOTION = {"a": "angry", "f": "fearful", "h": "happy", "n": "neutral", "s": "sad"}
+
+
+def _parse_ased(f: Path, root: Path):
+    m = _ASED_RE.match(f.stem)
+    if not m:
+        return None
+    code, _, sentence, repetition, gender, spk = m.groups()
+    return {"emotion": _ASED_EMOTION[code], "speaker": f"ased:{spk}",
+            "gender": "female" if gender == "01" else "male", "corpus": "ased", "label": code,
+            "sentence": sentence, "repetition": repetition}
+
+
 _PARSERS = {"emodb": _parse_emodb, "ravdess": _parse_ravdess, "crema-d": _parse_cremad,
-            "tess": _parse_tess, "savee": _parse_savee, "urdu": _parse_urdu}
+            "tess": _parse_tess, "savee": _parse_savee, "urdu": _parse_urdu,
+            "emovo": _parse_emovo, "ased": _parse_ased}
+# Fields some layouts' file names carry beyond COLUMNS; they follow COLUMNS when present.
+_EXTRA_COLUMNS = ("sentence", "repetition")
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -151,7 +185,8 @@ def _audio_files(root: Path) -> list[Path]:
 def _frame(rows: list[dict], what: str) -> pd.DataFrame:
     if not rows:
         raise ValueError(f"{what}: no labelled audio files found; the corpus is empty.")
-    df = pd.DataFrame(rows, columns=COLUMNS)
+    extra = [c for c in _EXTRA_COLUMNS if any(c in r for r in rows)]
+    df = pd.DataFrame(rows, columns=COLUMNS + extra)
     df = df.sort_values("path", kind="stable").reset_index(drop=True)
     return df
 
@@ -324,7 +359,7 @@ def detect_layout(path) -> str:
     -------
     str
         One of ``"emodb"``, ``"ravdess"``, ``"crema-d"``, ``"tess"``, ``"savee"``, ``"urdu"``,
-        ``"iemocap"``, ``"folders"`` or ``"csv"``.
+        ``"emovo"``, ``"ased"``, ``"iemocap"``, ``"folders"`` or ``"csv"``.
 
     Raises
     ------
@@ -389,6 +424,11 @@ def load_corpus(path, layout: str = "auto") -> pd.DataFrame:
         - ``"tess"``: ``OAF_back_angry.wav`` (speakers OAF / YAF, both female).
         - ``"savee"``: ``DC_a01.wav`` or ``DC/a01.wav`` (speakers DC, JE, JK, KL, all male).
         - ``"urdu"``: ``<Class>/S{M|F}{id}_F{nn}_{A|H|N|S}{nnn}.wav``.
+        - ``"emovo"``: ``<speaker>/<emo>-<speaker>-<sentence>.wav``, e.g. ``m1/rab-m1-b2.wav``
+          (emotion rab/gio/neu/tri/dis/pau/sor; speakers f1-f3 female, m1-m3 male).
+        - ``"ased"``: ``<NN><Emotion>/<e><n>-<yy>-<aa>-<gg>-<bb>.wav``, e.g.
+          ``05Angry/a5-03-01-02-50.wav`` (emotion letter a/f/h/n/s, sentence yy, repetition
+          aa, gender gg: 01 female, 02 male, speaker bb).
         - ``"iemocap"``: labels from ``SessionN/dialog/EmoEvaluation/*.txt`` for
           ``SessionN/sentences/wav/<dialog>/<utt>.wav``; ``exc`` is harmonised to happy and
           ``fru``, ``oth``, ``xxx`` are left missing.
@@ -405,7 +445,9 @@ def load_corpus(path, layout: str = "auto") -> pd.DataFrame:
         (harmonised: neutral, calm, happy, sad, angry, fearful, disgust, surprised, boredom;
         missing where the label is none of these), ``speaker`` (``"<corpus>:<id>"``, unique
         across corpora; missing where unknown), ``gender`` (``"male"``/``"female"``, missing
-        where unknown), ``corpus`` and ``label`` (the corpus' own label).
+        where unknown), ``corpus`` and ``label`` (the corpus' own label). Layouts whose file
+        names carry more add columns after these: ``sentence`` (EMOVO, ASED) and
+        ``repetition`` (ASED), as strings.
 
     Raises
     ------

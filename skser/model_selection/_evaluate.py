@@ -157,9 +157,36 @@ def _mean_keep_nan(values):
     return float(np.mean(values.to_numpy(dtype=float)))
 
 
+def _members(entry):
+    """The corpora of one ``train_corpora`` entry: a corpus name, or a tuple to pool."""
+    return tuple(entry) if isinstance(entry, (tuple, list)) else (entry,)
+
+
+def _edrl_group_params(estimator, groups, prefix=""):
+    """Fit parameters that pass ``groups`` to every EDRL step of ``estimator``.
+
+    ``{"groups": groups}`` for an :class:`~skser.EDRLTransformer`, ``{"<step>__groups":
+    groups}`` for one inside a :class:`~sklearn.pipeline.Pipeline` (nested pipelines too);
+    ``{}`` when there is none or ``groups`` is None.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from .._edrl import EDRLTransformer
+
+    if groups is None:
+        return {}
+    if isinstance(estimator, EDRLTransformer):
+        return {f"{prefix}groups": groups}
+    params = {}
+    if isinstance(estimator, Pipeline):
+        for name, step in estimator.steps:
+            params.update(_edrl_group_params(step, groups, f"{prefix}{name}__"))
+    return params
+
+
 def _fit_and_score(
     estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label,
-    keep_predictions=False,
+    corpus=None, keep_predictions=False,
 ):
     """Fit a clone on the clean training rows; score it on every test part and condition.
 
@@ -176,8 +203,14 @@ def _fit_and_score(
     # Only the training rows of the clean features are ever given to fit.
     X_train = _safe_indexing(X, train_idx)
     y_train = y[train_idx]
+    # Training rows from several corpora: EDRL draws intra-class partners across corpora.
+    train_corpus = None if corpus is None else corpus[train_idx]
+    if train_corpus is not None and len(np.unique(train_corpus)) < 2:
+        train_corpus = None
     try:
-        fitted = clone(estimator).fit(X_train, y_train)
+        fitted = clone(estimator).fit(
+            X_train, y_train, **_edrl_group_params(estimator, train_corpus)
+        )
     except Exception as exc:
         if isinstance(error_score, str):
             raise
@@ -311,8 +344,15 @@ def cross_corpus_evaluate(
         ``"macro_f1"`` or any scikit-learn scorer name.
     n_splits : int or None, default=5
         Number of within-corpus folds. ``None`` skips the within-corpus evaluation.
-    train_corpora : list of str, default=None
+    train_corpora : list of str or of tuples of str, default=None
         Corpora to train on; ``None`` trains on each corpus in turn. The others are test-only.
+        A tuple pools its corpora into one training set (multi-source), named
+        ``"a+b+c"`` in the ``train`` column; e.g. leave one corpus out with
+        ``[tuple(c for c in corpora if c != held_out) for held_out in corpora]``. When a
+        training set spans several corpora, every :class:`~skser.EDRLTransformer` in
+        ``estimator`` (alone or a step of a :class:`~sklearn.pipeline.Pipeline`) is fitted
+        with the corpus of each training row as ``groups``, so that its intra-class partners
+        come from another corpus.
     error_score : "raise" or float, default=np.nan
         Value recorded when a fit or a score fails. With a number, the failure is reported in
         a :class:`FitFailedWarning` after all other fits have finished, and their results are
@@ -336,8 +376,10 @@ def cross_corpus_evaluate(
     table : pandas.DataFrame
         One row per (train, test, condition, metric), with columns
 
-        - ``train``: training corpus;
-        - ``test``: test corpus (equal to ``train`` for the within-corpus folds);
+        - ``train``: training corpus (``"a+b"`` for corpora pooled by a tuple in
+          ``train_corpora``);
+        - ``test``: test corpus (equal to ``train`` for the within-corpus folds, which for a
+          pooled training set run over its pooled rows);
         - ``condition``: ``"clean"`` or a key of ``conditions``;
         - ``metric``: metric name, e.g. ``"uar"``;
         - ``value``: the score; for within-corpus rows, the score of the pooled
@@ -397,17 +439,23 @@ def cross_corpus_evaluate(
         train_list = all_corpora
     else:
         train_list = [train_corpora] if isinstance(train_corpora, str) else list(train_corpora)
-        missing = [c for c in train_list if c not in all_corpora]
+        missing = [c for entry in train_list for c in _members(entry) if c not in all_corpora]
         if missing:
             raise ValueError(
                 f"train_corpora {missing} are not in corpus; corpora present: {all_corpora}."
             )
     rows_of = {c: np.flatnonzero(corpus == c) for c in all_corpora}
+    # A tuple of corpora in train_corpora is one pooled (multi-source) training set.
+    members_of = {"+".join(_members(e)): _members(e) for e in train_list}
+    train_list = list(members_of)
+    for name, members in members_of.items():
+        if name not in rows_of:
+            rows_of[name] = np.sort(np.concatenate([rows_of[c] for c in members]))
 
     # One task per (training corpus, fold): the cross-corpus fit, then the within-corpus folds.
     tasks = []
     for c in train_list:
-        others = [(d, rows_of[d]) for d in all_corpora if d != c]
+        others = [(d, rows_of[d]) for d in all_corpora if d not in members_of[c]]
         if others:
             tasks.append((c, "cross", rows_of[c], others, f"train {c!r}"))
         if n_splits is not None:
@@ -424,7 +472,7 @@ def cross_corpus_evaluate(
     results = parallel(
         delayed(_fit_and_score)(
             estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label,
-            keep_predictions=kind == "within" or n_bootstrap > 0,
+            corpus, keep_predictions=kind == "within" or n_bootstrap > 0,
         )
         for _, kind, train_idx, tests, label in tasks
     )
