@@ -206,6 +206,8 @@ def test_bin_ratings_missing_and_series():
     out = bin_ratings(s)
     assert out.index.tolist() == ["a", "b", "c"] and out.name == "arousal"
     assert out.tolist() == ["high", None, None]
+    assert bin_ratings(np.array([2.0, np.nan], dtype=np.float32)).tolist() == ["low", None]
+    assert to_dimension([np.float32("nan"), pd.NA, "sad"]).tolist() == [None, None, "low"]
 
 
 @pytest.mark.parametrize("ratings, kwargs, match", [

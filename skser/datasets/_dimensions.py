@@ -106,9 +106,8 @@ RATING_THRESHOLDS = MappingProxyType({2: (3.0,), 3: (2.0, 4.0)})
 
 
 def _is_missing(value) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
+    """None, NaN (of any float type), pandas.NA or NaT."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def _check_dimension(dimension, allowed=("arousal", "valence")):
