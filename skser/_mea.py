@@ -455,17 +455,22 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     constant when its variance is below the rounding error of its mean (the bound of
     :class:`~sklearn.preprocessing.StandardScaler`); it is then centred and not scaled.
 
-    *Memory and time.* ``fit`` sums the statistics over row blocks (each block's float64
-    copy is at most 4 MiB, or a tenth of the rows, and at least 128 rows) and merges them
-    as :meth:`partial_fit` does: extra memory is one block plus the ``p x p``
-    cross-product of the ``p`` columns of X (plus ``p x k`` for ``k`` one-hot or target
-    columns); X is never copied whole. With fewer rows than columns (``n < p``) the model
-    keeps the rows themselves (``n x p`` float64) instead of the ``p x p`` cross-product
-    and solves from the ``n x n`` kernel ``X Xᵀ`` ("wide" kernel PLS: Lindgren, Geladi &
-    Wold 1993; Rännar, Lindgren, Geladi & Wold 1994), so time and memory grow with the
-    smaller dimension; :meth:`partial_fit` keeps rows until they reach the number of
-    columns and then switches to the cross-product, computed from those rows and merged
-    exactly. Both forms give the same model to rounding.
+    *Memory and time.* ``fit`` sums the statistics over row blocks, each centred on its own
+    mean in a float64 buffer that fills half of the CPU's largest cache, stays within 5% of
+    the data and holds at least 64 rows, and merges them as :meth:`partial_fit` does; the
+    rank-k updates use one BLAS thread when they are small, and no more threads than the
+    machine has idle cores (the caller's setting is restored after). Extra memory is one
+    block plus the ``p x p`` cross-product of the ``p`` columns of X (plus ``p x k`` for
+    ``k`` one-hot or target columns, and a scaled ``p x p`` copy when one block is its own
+    response); X is never copied whole. The solve uses ``XᵀX`` as an operator on the
+    statistics (one product per component) and, for one block that is its own response, a
+    single top-``k`` eigendecomposition (as PCA). With fewer rows than columns (``n < p``)
+    the model keeps the rows themselves (``n x p`` float64) instead of the ``p x p``
+    cross-product and solves from the ``n x n`` kernel ``X Xᵀ`` ("wide" kernel PLS:
+    Lindgren, Geladi & Wold 1993; Rännar, Lindgren, Geladi & Wold 1994), so time and memory
+    grow with the smaller dimension; :meth:`partial_fit` keeps rows until they reach the
+    number of columns and then switches to the cross-product, computed from those rows and
+    merged exactly. Both forms give the same model to rounding.
 
     *Default response and size.* The paper aligns the embeddings with the input features
     (``response="input"``). With a labels response, every block (``intra``, ``inter`` and
