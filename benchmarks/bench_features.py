@@ -15,6 +15,22 @@ reports:
 Usage::
 
     python benchmarks/bench_features.py --data ../shared/data [--n-jobs 1] [--limit 0]
+
+Self-supervised embeddings (``--ssl``; no data and no download needed): ``SSLEmbeddings`` on a
+wav2vec2-base architecture with random weights (the compute of ``facebook/wav2vec2-base``)
+against a bare ``transformers`` loop around the same model, in the same run:
+
+- throughput in audio seconds per second on utterances of 2-6 s, one layer pooled by its mean
+  over the valid frames; the bare loop runs each file alone (wav2vec2-base has a group norm
+  over time, so padding a batch would change its embeddings) with the full model and
+  ``output_hidden_states=True``. ``SSLEmbeddings`` is timed at the last layer (the same
+  work) and at the middle layer (its forward pass stops there). A base-sized model with a
+  per-frame layer norm (as wav2vec2-large-lv60 and WavLM large) is compared batched: the bare
+  loop pads a batch, passes the attention mask and pools the valid frames;
+- peak memory (resident set size) of a fresh process that embeds one file of 60 s and one of
+  240 s (windows of 20 s) and, for contrast, 60 s in one pass (``window_seconds=None``).
+
+    python benchmarks/bench_features.py --ssl [--ssl-files 16] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -91,6 +107,128 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
+# --------------------------------------------------------------------------------------
+# Self-supervised embeddings
+# --------------------------------------------------------------------------------------
+
+
+def _save_base_model(folder, norm):
+    """A wav2vec2-base architecture with random weights (``norm``: "group" or "layer")."""
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+
+    torch.manual_seed(0)
+    config = Wav2Vec2Config(feat_extract_norm=norm, do_stable_layer_norm=norm == "layer")
+    Wav2Vec2Model(config).eval().save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(do_normalize=True, return_attention_mask=norm == "layer"
+                             ).save_pretrained(folder)
+    return folder
+
+
+def _bare_loop(folder, signals, layer, batch):
+    """The plain transformers way: feature extractor, model, mean of the valid frames.
+
+    ``layer="last"`` pools ``last_hidden_state``; an index pools that entry of
+    ``hidden_states`` (the whole model runs).
+    """
+    import torch
+    from transformers import AutoFeatureExtractor, AutoModel
+
+    model = AutoModel.from_pretrained(folder).eval()
+    fe = AutoFeatureExtractor.from_pretrained(folder)
+    rows = []
+    with torch.inference_mode():
+        for i in range(0, len(signals), batch):
+            part = signals[i:i + batch]
+            inputs = fe(part, sampling_rate=16000, return_tensors="pt", padding=True,
+                        return_attention_mask=batch > 1)
+            out = model(inputs["input_values"], attention_mask=inputs.get("attention_mask"),
+                        output_hidden_states=layer != "last")
+            hs = out.last_hidden_state if layer == "last" else out.hidden_states[layer]
+            for b, x in enumerate(part):
+                n = int(model._get_feat_extract_output_lengths(len(x)))
+                rows.append(hs[b, :n].mean(0).numpy())
+    return np.vstack(rows)
+
+
+_MEMORY_SCRIPT = """
+import sys, numpy as np
+from skser.features import SSLEmbeddings
+
+
+def status(key):  # resident set size (now, or the peak since the last reset) in MB
+    fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    return int(fields[key].split()[0]) / 1024
+
+
+folder, seconds, window = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+x = 0.1 * np.random.default_rng(0).normal(size=int(seconds * 16000))
+emb = SSLEmbeddings(folder, layer="last", window_seconds=None if window == "none" else 20.0)
+emb.fit_transform([x[:16000]])  # model loaded, one 1 s file done
+before = status("VmRSS")
+with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (Linux)
+    fh.write("5")
+emb.transform([x])
+print(before, status("VmHWM"))
+"""
+
+
+def bench_ssl(args):
+    import subprocess
+    import tempfile
+
+    from transformers.utils import logging
+
+    from skser.features import SSLEmbeddings
+
+    logging.disable_progress_bar()
+    rng = np.random.default_rng(0)
+    lengths = rng.uniform(2.0, 6.0, size=args.ssl_files)
+    signals = [0.1 * rng.normal(size=int(s * 16000)).astype(np.float32) for s in lengths]
+    audio_s = float(lengths.sum())
+    root = Path(tempfile.mkdtemp(prefix="skser-bench-ssl-"))
+    group = _save_base_model(str(root / "group"), "group")
+    layer = _save_base_model(str(root / "layer"), "layer")
+    rows = []
+    cases = [
+        ("wav2vec2-base (group norm), one file at a time, last layer", group, "last", 1),
+        ("wav2vec2-base (group norm), one file at a time, middle layer (6)", group, 6, 1),
+        ("base size, layer norm, batches of 8 with a mask, last layer", layer, "last", 8),
+    ]
+    for name, folder, bare_layer, batch in cases:
+        ours = SSLEmbeddings(folder, layer=bare_layer,
+                             batch_seconds=6.0 * batch if batch > 1 else 1.0)
+        ours.fit_transform(signals[:2])  # load the model and warm up
+        _bare_loop(folder, signals[:2], bare_layer, batch)
+        t_ours = t_bare = float("inf")
+        for _ in range(args.repeats):  # interleaved, best of the repeats
+            X_bare, t = timed(lambda f=folder, b=batch, k=bare_layer: _bare_loop(
+                f, signals, k, b))
+            t_bare = min(t_bare, t)
+            X_ours, t = timed(lambda o=ours: o.transform(signals))
+            t_ours = min(t_ours, t)
+        diff = float(np.abs(X_ours - X_bare).max())
+        rows.append((name, audio_s / t_bare, audio_s / t_ours, diff))
+    print(f"\n{args.ssl_files} utterances of 2-6 s ({audio_s:.0f} s of audio); throughput = "
+          f"audio s / wall s, best of {args.repeats}; torch threads: "
+          f"{__import__('torch').get_num_threads()}; CPU only (no GPU on this machine)")
+    head = f"{'case':<76} {'bare a-s/s':>10} {'ours a-s/s':>10} {'ratio':>6} {'max |diff|':>10}"
+    print(head)
+    print("-" * len(head))
+    for name, bare, ours, diff in rows:
+        print(f"{name:<76} {bare:>10.1f} {ours:>10.1f} {ours / bare:>6.2f} {diff:>10.1e}")
+
+    print("\nresident memory of a fresh process (MB): after the model and a 1 s file, and the "
+          "peak while embedding one long file (last layer)")
+    for seconds, window in ((60, "20"), (240, "20"), (60, "none")):
+        out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, group, str(seconds),
+                              window], capture_output=True, text=True, check=True).stdout
+        before, peak = (float(v) for v in out.split()[-2:])
+        label = "windows of 20 s" if window == "20" else "one pass (window_seconds=None)"
+        print(f"  {seconds:>4} s, {label:<31} {before:>7.0f} -> peak {peak:>7.0f} "
+              f"(+{peak - before:.0f})")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
@@ -98,7 +236,13 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, default=0, help="files per corpus (0: all)")
     parser.add_argument("--folds", type=int, default=5, help="GroupKFold splits by speaker")
     parser.add_argument("--corpora", nargs="+", default=["emodb", "urdu"])
+    parser.add_argument("--ssl", action="store_true",
+                        help="benchmark SSLEmbeddings against a bare transformers loop instead")
+    parser.add_argument("--ssl-files", type=int, default=16, help="utterances for --ssl")
+    parser.add_argument("--repeats", type=int, default=2, help="timing repeats for --ssl")
     args = parser.parse_args(argv)
+    if args.ssl:
+        return bench_ssl(args)
     if not args.data.is_dir():
         parser.error(f"data folder {args.data} not found")
     try:

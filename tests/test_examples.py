@@ -18,6 +18,8 @@ EXPECTED = {
                        "block importances"],
     "grid_search_leave_one_corpus_out.py": ["best parameters", "mean_test_uar"],
     "noise_robustness_curve.py": ["white 0 dB", "babble 10 dB", "figure written to"],
+    "ssl_embeddings.py": ["SSL embeddings: 64 features", "on SSL embeddings (64 features)",
+                          "on egemaps_like (88 features)"],
 }
 
 
