@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import UsageError
-from ._evaluate import feature_columns, split_conditions
+from ._evaluate import feature_columns, progress_bar, split_conditions
 from ._extract import load_settings, read_tables
 from ._models import MODEL_LABELS, make_model
 
@@ -132,7 +132,13 @@ def run_predict(args):
     files = _expand_audio(args.audio)
     extractor = AcousticFeatures(feature_set=settings["feature_set"],
                                  sr=int(settings.get("sr", 16000)), n_jobs=args.n_jobs)
-    X = np.asarray(extractor.fit_transform([str(f) for f in files]), dtype=np.float64)
+    paths = [str(f) for f in files]
+    parts = []
+    with progress_bar(len(paths), quiet=False, desc="predict", unit="file") as bar:
+        for start in range(0, len(paths), 32):  # in chunks, for the progress bar
+            parts.append(extractor.fit_transform(paths[start:start + 32]))
+            bar.update(len(parts[-1]))
+    X = np.vstack(parts).astype(np.float64, copy=False)
     names = list(extractor.get_feature_names_out())
     if names != list(bundle["feature_columns"]):
         raise UsageError("the features of this skser version differ from those the model was "
