@@ -19,7 +19,17 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.intersphinx",
     "numpydoc",
+    # MathJax bundled with the package: the maths renders offline, without a CDN.
+    "sphinx-mathjax-offline",
+    # Figures of docs/figures.rst are drawn at build time from synthetic data.
+    "matplotlib.sphinxext.plot_directive",
 ]
+
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 100)]
+plot_rcparams = {"figure.max_open_warning": 0}
 
 # The API pages are written out in api.rst; nothing is generated into the source tree.
 autosummary_generate = False

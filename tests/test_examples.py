@@ -15,7 +15,7 @@ SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 # What each script must print (its headline result).
 EXPECTED = {
     "quick_start.py": ["EDRL-MEA + SVC, trained on synth0, tested on synth1: UAR =",
-                       "block importances"],
+                       "block importances", "X block", "intra", "inter"],
     "grid_search_leave_one_corpus_out.py": ["best parameters", "mean_test_uar"],
     "noise_robustness_curve.py": ["white 0 dB", "babble 10 dB", "figure written to"],
     "ssl_embeddings.py": ["SSL embeddings: 64 features", "on SSL embeddings (64 features)",

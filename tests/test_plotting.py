@@ -256,3 +256,53 @@ def test_block_importances_of_a_fitted_mea_are_named_after_its_x_blocks():
     fig = plot_block_importances(mea)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["intra", "inter"]
+
+
+def test_uar_vs_snr_one_panel_per_pair_in_percent_with_chance():
+    table = pd.concat(
+        [_table("svc", [0.7, 0.3, 0.5, 0.4, 0.6]), _table("mea", [0.8, 0.5, 0.7, 0.6, 0.7])]
+    )
+    fig = plot_uar_vs_snr(table, pairs="each", by_noise=True, percent=True, chance=0.25,
+                          title="UAR against SNR")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    # Within-corpus first, then the directions, never averaged together.
+    assert [ax.get_title() for ax in axes] == [
+        "within a (held-out folds)", "a → b", "b → a"]
+    a_to_b = axes[1]
+    lines = {line.get_label(): line for line in a_to_b.get_lines()}
+    assert set(lines) == {"svc (babble)", "svc (white)", "mea (babble)", "mea (white)",
+                          "chance (25%)"}
+    # svc babble on a -> b: 0 dB 0.3, 10 dB 0.5, clean 0.7, in percent.
+    np.testing.assert_allclose(lines["svc (babble)"].get_ydata(), [30, 50, 70])
+    np.testing.assert_allclose(lines["chance (25%)"].get_ydata(), [25, 25])
+    # b -> a is its own panel (offset 0.1), not averaged with a -> b.
+    b_to_a = {line.get_label(): line for line in axes[2].get_lines()}
+    np.testing.assert_allclose(b_to_a["svc (white)"].get_ydata(), [50, 70, 80])
+    assert a_to_b.get_ylabel() == "UAR (%)"
+    assert fig._suptitle.get_text() == "UAR against SNR"
+    assert len(fig.legends) == 1
+    with pytest.raises(ValueError, match="pairs='each' draws one panel per pair"):
+        plot_uar_vs_snr(table, pairs="each", ax=plt.subplots()[1])
+    with pytest.raises(ValueError, match="chance must be a fraction"):
+        plot_uar_vs_snr(table, chance=25)
+
+
+def test_uar_vs_snr_title_says_what_is_averaged():
+    fig = plot_uar_vs_snr(_table("svc", [0.7, 0.3, 0.5, 0.4, 0.6]))
+    assert fig.axes[0].get_title() == (
+        "mean of 3 train → test pairs (1 within-corpus), mean of 2 noise types")
+
+
+def test_block_importance_labels_and_legend_stay_inside_the_saved_figure(tmp_path):
+    fig = plot_block_importances(_fake_mea(), title="MEA blocks")
+    fig.savefig(tmp_path / "b.png")  # plain savefig, no bbox_inches="tight"
+    renderer = fig.canvas.get_renderer()
+    figure_box = fig.bbox
+    ax = fig.axes[0]
+    legend_box = ax.get_legend().get_window_extent(renderer)
+    for box in (legend_box, ax.yaxis.label.get_window_extent(renderer),
+                ax.xaxis.label.get_window_extent(renderer)):
+        assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1
+        assert figure_box.y0 <= box.y0 and box.y1 <= figure_box.y1
+    # The legend is beside the bars, not over them.
+    assert legend_box.x0 >= ax.get_window_extent(renderer).x1

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import UsageError
-from ._evaluate import feature_columns, split_conditions
+from ._evaluate import feature_columns, progress_bar, split_conditions
 from ._extract import load_settings, read_tables
 from ._models import MODEL_LABELS, make_model
 
@@ -175,16 +175,18 @@ def run_predict(args):
     files = _expand_audio(args.audio)
     sr = int(settings.get("sr", 16000))
     signals, judged, problems = [], [], {}
-    for i, f in enumerate(files):
-        signal = load_audio(f, sr=sr)  # an unreadable file stops with its name
-        problem = speech_problem(signal, sr)
-        if problem is None:
-            signals.append(signal)
-            judged.append(i)
-        else:
-            problems[i] = problem
-            print(f"predict: cannot judge {f}: {problem}; its emotion is left empty",
-                  file=sys.stderr)
+    with progress_bar(len(files), quiet=False, desc="predict", unit="file") as bar:
+        for i, f in enumerate(files):
+            signal = load_audio(f, sr=sr)  # an unreadable file stops with its name
+            problem = speech_problem(signal, sr)
+            if problem is None:
+                signals.append(signal)
+                judged.append(i)
+            else:
+                problems[i] = problem
+                print(f"predict: cannot judge {f}: {problem}; its emotion is left empty",
+                      file=sys.stderr)
+            bar.update(1)
     extractor = AcousticFeatures(feature_set=settings["feature_set"], sr=sr, n_jobs=args.n_jobs)
     if list(extractor.get_feature_names_out()) != list(bundle["feature_columns"]):
         raise UsageError("the features of this skser version differ from those the model was "

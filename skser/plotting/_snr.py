@@ -207,7 +207,7 @@ def _describe(df, by_noise):
                                   df.get("test", pd.Series(dtype=str)))))
     if len(keys) == 1:
         train, test = keys[0]
-        where = f"within {train} (speaker-independent folds)" if train == test else (
+        where = f"within {train} (held-out folds)" if train == test else (
             f"{train} → {test}")
     elif keys:
         n_within = sum(a == b for a, b in keys)
@@ -222,11 +222,17 @@ def _describe(df, by_noise):
     return where
 
 
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
 def _draw_panel(ax, df, *, by_noise, finite, x_clean, ylabel, chance, scale, legend):
-    for name in pd.unique(df["_pipeline"]):
+    # One colour per pipeline, one line style per noise type.
+    all_noises = [n for n in pd.unique(df["_noise"]) if n]
+    for i, name in enumerate(pd.unique(df["_pipeline"])):
         part = df[df["_pipeline"] == name]
         noises = [n for n in pd.unique(part["_noise"]) if n] if by_noise else [None]
         for noise in noises:
+            style = _LINESTYLES[all_noises.index(noise) % 4] if noise is not None else "-"
             if noise is None:
                 sub = part
                 label = name
@@ -234,7 +240,8 @@ def _draw_panel(ax, df, *, by_noise, finite, x_clean, ylabel, chance, scale, leg
                 sub = part[(part["_noise"] == noise) | (part["_noise"] == "")]
                 label = f"{name} ({noise})"
             curve = sub.groupby("_x")["value"].mean().sort_index()
-            ax.plot(curve.index.to_numpy(), curve.to_numpy() * scale, marker="o", label=label)
+            ax.plot(curve.index.to_numpy(), curve.to_numpy() * scale, marker="o", label=label,
+                    color=f"C{i % 10}", linestyle=style)
     if chance is not None:
         ax.axhline(chance * scale, color="0.4", linestyle="--", linewidth=1,
                    label=f"chance ({chance * scale:.3g}{'%' if scale == 100 else ''})")
