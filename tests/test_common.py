@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
+import os
 import shutil
 import tempfile
+from pathlib import Path
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -12,15 +13,26 @@ from skser.utils import all_estimators
 
 
 def _tiny_speech_model():
-    """A tiny random wav2vec 2.0 saved to a temporary folder (the checks must not download)."""
-    try:
-        from _tiny_ssl import save_tiny_model
+    """A tiny random wav2vec 2.0 saved to a folder (the checks must not download).
 
-        folder = tempfile.mkdtemp(prefix="skser-tiny-ssl-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        return save_tiny_model("wav2vec2", folder)
+    The folder's path is part of the estimator's repr, hence of the test ids, which every
+    pytest-xdist worker must collect identically: so it is a fixed path (per transformers
+    version; the weights are seeded), written once through a staging folder and a rename.
+    """
+    try:
+        import transformers
+        from _tiny_ssl import save_tiny_model
     except ImportError:  # transformers (the ssl extra) is not installed
         return None
+    folder = Path(tempfile.gettempdir()) / f"skser-tiny-wav2vec2-{transformers.__version__}"
+    if not (folder / "config.json").is_file():
+        staging = tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent)
+        save_tiny_model("wav2vec2", staging)
+        try:
+            os.rename(staging, folder)
+        except OSError:  # another worker renamed its copy first
+            shutil.rmtree(staging, ignore_errors=True)
+    return str(folder)
 
 
 # Constructor arguments that keep the checks fast without changing what is checked
