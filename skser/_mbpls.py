@@ -2,15 +2,20 @@
 
 Everything here is a pure function of arrays. The two array libraries in use (numpy on the
 CPU, torch on the GPU) share one implementation: the few operations whose spelling differs
-(allocating, the top eigenpair, ``outer``) go through tiny helpers that dispatch on the array
+(allocating, the top eigenpairs, ``outer``) go through tiny helpers that dispatch on the array
 type, so the algebra is the same on both, and signs are fixed by one rule.
 
-The statistics of a matrix ``Z = [X | Y]`` are its row count, its column means and its centred
-cross-products ``(Z - mean)ᵀ(Z - mean)``. Statistics of two row sets merge exactly with the
-pairwise update of Chan, Golub & LeVeque (1979), so a model fitted chunk by chunk equals one
-fitted on all rows. Standardisation and block scaling act on the statistics only, and the
-solver (Dayal & MacGregor 1997, improved kernel PLS) needs nothing else than ``XᵀX`` and
-``XᵀY``.
+The statistics are those of two column sets: the data columns ``A`` (every block of X) on
+every row, and the target columns ``B`` (one-hot labels or regression targets) on the
+labelled rows only. They are row counts, column means and centred cross-products, always
+accumulated in float64. Statistics of two row sets merge exactly with the pairwise update of
+Chan, Golub & LeVeque (1979), so a model fitted chunk by chunk equals one fitted on all rows;
+a single array is also summed in row blocks that merge the same way, so memory stays
+``O(block x p + p^2)``. While a model has seen fewer rows than data columns it keeps the rows
+themselves instead of the ``p x p`` cross-product (the "wide" form) and the solver works
+with the ``n x n`` kernel. Standardisation and block scaling act on the statistics only, and
+the solver (Dayal & MacGregor 1997, improved kernel PLS) needs nothing else than ``XᵀX``
+(or the scaled rows) and ``XᵀY``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 
 BLOCK_SCALINGS = ("sqrt", "frobenius", "none")
+
+# Row blocks for the statistics: the float64 buffer of one block stays within half of the
+# per-core L2 cache of current x86 CPUs (1 MiB) times 8, i.e. 4 MiB, which the L3 cache
+# holds (the block is read twice: centring, then the rank-k update), and at least 128 rows
+# so that the rank-k update runs at BLAS speed (below ~100 rows its throughput drops); at
+# most a tenth of the rows, so that the buffer stays under 10% of the data.
+BLOCK_BYTES = 4 * 2**20
+MIN_BLOCK_ROWS = 128
 
 
 # --------------------------------------------------------------------------- array helpers
@@ -31,22 +44,23 @@ def _zeros(like, shape):
     return np.zeros(shape, dtype=like.dtype) if _is_numpy(like) else like.new_zeros(shape)
 
 
-def _top_eigenpair(a):
-    """Largest eigenvalue of the symmetric ``a`` and its eigenvector.
+def _top_eigenpairs(a, k):
+    """The ``k`` largest eigenvalues of the symmetric ``a`` (descending) and eigenvectors.
 
-    numpy asks LAPACK for that one pair only (2 to 3.5 times faster than the full
-    decomposition at a few hundred to a few thousand columns); torch has no such option.
+    numpy asks LAPACK for those pairs only (2 to 3.5 times faster than the full
+    decomposition at a few hundred to a few thousand columns); torch has no such option and
+    decomposes fully, once.
     """
     if _is_numpy(a):
         import scipy.linalg
 
         n = a.shape[0]
-        vals, vecs = scipy.linalg.eigh(a, subset_by_index=[n - 1, n - 1])
-        return float(vals[0]), vecs[:, 0]
+        vals, vecs = scipy.linalg.eigh(a, subset_by_index=[n - k, n - 1])
+        return vals[::-1].copy(), vecs[:, ::-1].copy()
     import torch
 
     vals, vecs = torch.linalg.eigh(a)
-    return float(vals[-1]), vecs[:, -1]
+    return torch.flip(vals[-k:], (0,)), torch.flip(vecs[:, -k:], (1,))
 
 
 def _outer(a, b):
@@ -61,71 +75,263 @@ def _eps(a) -> float:
     return float(torch.finfo(a.dtype).eps)
 
 
-# ------------------------------------------------------------------ sufficient statistics
-@dataclass
-class SufficientStatistics:
-    """Row count, column means and centred cross-products of a set of rows (numpy float64)."""
-
-    n: int
-    mean: np.ndarray
-    m2: np.ndarray
-
-    def merge(self, other: SufficientStatistics) -> SufficientStatistics:
-        """Statistics of the union of both row sets (Chan, Golub & LeVeque's pairwise update).
-
-        >>> rng = np.random.default_rng(0)
-        >>> Z = rng.normal(size=(10, 3))
-        >>> a, b = chunk_statistics(Z[:4].copy()), chunk_statistics(Z[4:].copy())
-        >>> both = chunk_statistics(Z.copy())
-        >>> bool(np.allclose(a.merge(b).m2, both.m2))
-        True
-        """
-        n = self.n + other.n
-        delta = other.mean - self.mean
-        mean = self.mean + delta * (other.n / n)
-        m2 = self.m2 + other.m2 + np.outer(delta, delta) * (self.n * other.n / n)
-        return SufficientStatistics(n, mean, m2)
-
-
-def chunk_statistics(Z) -> SufficientStatistics:
-    """Statistics of the rows of ``Z`` (numpy array or torch tensor), returned as numpy float64.
-
-    ``Z`` is centred in place: pass a copy you own.
-    """
-    n = Z.shape[0]
-    mean = Z.mean(0)
-    Z -= mean
-    m2 = Z.T @ Z
-    return SufficientStatistics(int(n), _as_float64(mean), _as_float64(m2))
-
-
 def _as_float64(a) -> np.ndarray:
     if not _is_numpy(a):
         a = a.detach().cpu().numpy()
     return np.asarray(a, dtype=np.float64)
 
 
+def block_rows(n_rows, n_columns) -> int:
+    """Rows per block when summing statistics (see ``BLOCK_BYTES``)."""
+    by_cache = BLOCK_BYTES // (8 * max(n_columns, 1))
+    by_memory = -(-n_rows // 10)
+    return int(max(MIN_BLOCK_ROWS, min(by_cache, by_memory)))
+
+
+# ------------------------------------------------------------------ sufficient statistics
+@dataclass
+class Moments:
+    """Row count, column means and centred cross-products of two column sets on one row set.
+
+    ``m2 = Σ (a - mean_a)(b - mean_b)ᵀ`` over the rows; with ``a`` and ``b`` the same
+    columns it is the scatter matrix. numpy float64.
+    """
+
+    n: int
+    mean_a: np.ndarray
+    mean_b: np.ndarray
+    m2: np.ndarray
+
+    @classmethod
+    def empty(cls, pa, pb):
+        return cls(0, np.zeros(pa), np.zeros(pb), np.zeros((pa, pb)))
+
+    def merge(self, other: Moments) -> Moments:
+        """Moments of the union of both row sets (Chan, Golub & LeVeque's pairwise update).
+
+        >>> rng = np.random.default_rng(0)
+        >>> Z = rng.normal(size=(10, 3))
+        >>> a, b = data_moments(Z[:4]), data_moments(Z[4:])
+        >>> bool(np.allclose(a.merge(b).m2, data_moments(Z).m2))
+        True
+        """
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        da, db = other.mean_a - self.mean_a, other.mean_b - self.mean_b
+        m2 = self.m2 + other.m2 + np.outer(da, db) * (self.n * other.n / n)
+        return Moments(n, self.mean_a + da * (other.n / n), self.mean_b + db * (other.n / n),
+                       m2)
+
+
+def _column_mean(block):
+    if _is_numpy(block):
+        return block.mean(0, dtype=np.float64)
+    return block.mean(0)
+
+
+def data_moments(A, *, engine=None) -> Moments:
+    """Moments of the rows of ``A`` (any floating dtype; never modified), in float64.
+
+    Summed in row blocks (:func:`block_rows`): each block is centred on its own mean in a
+    float64 buffer, its scatter is added by a symmetric rank-k update, and the blocks merge
+    by the pairwise update. Extra memory: one block and the ``p x p`` result. ``engine``: a
+    ``torch.device`` other than the CPU to compute on (the rows travel block by block).
+    """
+    n, p = A.shape
+    if engine is not None and engine.type != "cpu":
+        return _data_moments_torch(A, engine)
+    from scipy.linalg import blas
+
+    syrk, syr = blas.dsyrk, blas.dsyr
+    m2 = np.zeros((p, p), order="F")
+    mean, seen = np.zeros(p), 0
+    step = block_rows(n, p)
+    buffer = np.empty((min(step, n), p))
+    for start in range(0, n, step):
+        block = A[start:start + step]
+        m = block.shape[0]
+        block_mean = _column_mean(block)
+        centred = buffer[:m]
+        np.subtract(block, block_mean, out=centred)
+        # centred is C-ordered (m, p): its transpose is Fortran-ordered (p, m) for BLAS.
+        m2 = syrk(1.0, centred.T, beta=1.0, c=m2, trans=0, lower=0, overwrite_c=1)
+        if seen:
+            delta = block_mean - mean
+            m2 = syr(seen * m / (seen + m), delta, a=m2, lower=0, overwrite_a=1)
+            mean += delta * (m / (seen + m))
+        else:
+            mean = block_mean
+        seen += m
+    upper = np.triu(m2)
+    m2 = upper + np.triu(upper, 1).T
+    return Moments(int(n), mean, mean, m2)
+
+
+def _data_moments_torch(A, engine):
+    import torch
+
+    n, p = A.shape
+    m2 = torch.zeros((p, p), dtype=torch.float64, device=engine)
+    mean, seen = torch.zeros(p, dtype=torch.float64, device=engine), 0
+    step = block_rows(n, p)
+    for start in range(0, n, step):
+        block = torch.as_tensor(A[start:start + step]).to(engine, torch.float64)
+        m = block.shape[0]
+        block_mean = block.mean(0)
+        block -= block_mean
+        m2.addmm_(block.T, block)
+        if seen:
+            delta = block_mean - mean
+            m2.add_(delta[:, None] * delta[None, :], alpha=seen * m / (seen + m))
+            mean += delta * (m / (seen + m))
+        else:
+            mean = block_mean
+        seen += m
+    mean = _as_float64(mean)
+    return Moments(int(n), mean, mean, _as_float64(m2))
+
+
+def cross_moments(A, B, labelled) -> tuple[Moments, Moments]:
+    """Moments of ``A`` with ``B`` and of ``B`` with itself, over the ``labelled`` rows.
+
+    Summed in row blocks like :func:`data_moments`; ``B`` is small (classes or targets).
+    """
+    n, pa = A.shape
+    pb = B.shape[1]
+    cross, target = Moments.empty(pa, pb), Moments.empty(pb, pb)
+    step = block_rows(n, pa)
+    for start in range(0, n, step):
+        rows = np.flatnonzero(labelled[start:start + step]) + start
+        if rows.size == 0:
+            continue
+        if rows.size == min(step, n - start):
+            a, b = A[start:start + step], B[start:start + step]
+        else:
+            a, b = A[rows], B[rows]
+        mean_a, mean_b = _column_mean(a), np.asarray(b, dtype=np.float64).mean(0)
+        a = a - mean_a
+        b = b - mean_b
+        m = rows.size
+        cross = cross.merge(Moments(m, mean_a, mean_b, a.T @ b))
+        target = target.merge(Moments(m, mean_b, mean_b, b.T @ b))
+    return cross, target
+
+
+@dataclass
+class SufficientStatistics:
+    """Everything the solver needs from the rows seen, exactly mergeable.
+
+    ``data``: moments of the data columns ``A`` on every row, or None while ``rows`` (the
+    data rows themselves, float64) are kept because there are fewer rows than columns.
+    ``cross`` and ``target``: moments of ``A`` with the target columns ``B`` and of ``B``
+    with itself, on the labelled rows; None without target columns.
+    """
+
+    data: Moments | None
+    rows: np.ndarray | None = None
+    cross: Moments | None = None
+    target: Moments | None = None
+
+    @property
+    def n(self) -> int:
+        return self.data.n if self.rows is None else int(self.rows.shape[0])
+
+    @property
+    def n_labelled(self) -> int:
+        return self.n if self.cross is None else self.cross.n
+
+    @property
+    def n_data_columns(self) -> int:
+        return self.rows.shape[1] if self.rows is not None else len(self.data.mean_a)
+
+    def data_moments(self) -> Moments:
+        return self.data if self.rows is None else data_moments(self.rows)
+
+    def mean(self) -> np.ndarray:
+        """Means of the ``A`` columns (all rows), then of the ``B`` columns (labelled)."""
+        mean_a = self.data.mean_a if self.rows is None else self.rows.mean(0)
+        return mean_a if self.target is None else np.concatenate([mean_a, self.target.mean_a])
+
+    def variance(self) -> np.ndarray:
+        """Population variances, in the column order of :meth:`mean`."""
+        if self.rows is None:
+            var_a = np.diag(self.data.m2) / self.n
+        else:
+            var_a = np.var(self.rows, axis=0)
+        if self.target is None:
+            return var_a
+        return np.concatenate([var_a, np.diag(self.target.m2) / max(self.target.n, 1)])
+
+    def row_counts(self) -> np.ndarray:
+        """Rows behind each column's statistics, in the column order of :meth:`mean`."""
+        counts = np.full(self.n_data_columns, self.n)
+        if self.target is None:
+            return counts
+        return np.concatenate([counts, np.full(len(self.target.mean_a), self.target.n)])
+
+    def merge(self, other: SufficientStatistics) -> SufficientStatistics:
+        """Statistics of both row sets; rows stay kept while fewer than the data columns."""
+        if self.rows is not None and other.rows is not None and (
+            self.rows.shape[0] + other.rows.shape[0] < self.rows.shape[1]
+        ):
+            data, rows = None, np.concatenate([self.rows, other.rows])
+        else:
+            data, rows = self.data_moments().merge(other.data_moments()), None
+        cross = target = None
+        if self.cross is not None:
+            cross, target = self.cross.merge(other.cross), self.target.merge(other.target)
+        return SufficientStatistics(data, rows, cross, target)
+
+
+def chunk_statistics(A, B=None, labelled=None, *, engine=None) -> SufficientStatistics:
+    """Statistics of the rows of ``A`` (numpy; not modified) and of ``B`` on ``labelled``.
+
+    With fewer rows than columns the rows are kept (a float64 copy) instead of the
+    ``p x p`` cross-product.
+    """
+    n, p = A.shape
+    if n < p:
+        stats = SufficientStatistics(None, np.array(A, dtype=np.float64))
+    else:
+        stats = SufficientStatistics(data_moments(A, engine=engine))
+    if B is not None:
+        if labelled is None:
+            labelled = np.ones(n, dtype=bool)
+        stats.cross, stats.target = cross_moments(A, B, labelled)
+    return stats
+
+
 # ---------------------------------------------------------------------------- scaling
-def constant_columns(stats: SufficientStatistics) -> np.ndarray:
-    """Mask of columns whose variance is zero up to rounding (as in StandardScaler)."""
+def constant_columns(var, mean, n) -> np.ndarray:
+    """Mask of columns whose variance is zero up to the rounding of their mean.
+
+    The bound of scikit-learn's ``StandardScaler`` (``_is_constant_feature``, issues #17794
+    and #19788): with ``n`` rows the float64 mean of a constant column is off by up to about
+    ``n * eps * |mean|``, which leaves a variance of that order squared. The statistics are
+    float64 whatever the input's dtype, so the float64 ``eps`` applies.
+    """
     eps = np.finfo(np.float64).eps
-    var = np.diag(stats.m2) / stats.n
-    bound = stats.n * eps * var + (stats.n * stats.mean * eps) ** 2
+    var, mean, n = np.asarray(var), np.asarray(mean), np.asarray(n, dtype=np.float64)
+    bound = n * eps * var + (n * mean * eps) ** 2
     return var <= bound
 
 
-def column_divisors(stats, x_slices, *, scale: bool, block_scaling: str) -> np.ndarray:
+def column_divisors(var, constant, x_slices, *, scale: bool, block_scaling: str) -> np.ndarray:
     """What every column of the statistics is divided by before the solve.
 
-    Each column by its standard deviation (``scale``; constant columns by 1), then every X
-    block (``x_slices``: index arrays into the statistics' columns) by its block factor:
+    Each column by its standard deviation (``scale``; ``constant`` columns by 1), then every
+    X block (``x_slices``: index arrays into the statistics' columns) by its block factor:
     the square root of its width (``"sqrt"``), the square root of its total variance after
-    standardisation, i.e. its Frobenius norm divided by ``sqrt(n)`` (``"frobenius"``), or 1.
+    standardisation, i.e. its Frobenius norm divided by ``sqrt(n)`` (``"frobenius"``;
+    constant columns count as zero variance, and a block of constant columns gets 1), or 1.
     """
-    var = np.diag(stats.m2) / stats.n
+    var = np.where(constant, 0.0, var)
     divisors = np.ones_like(var)
     if scale:
-        divisors = np.where(constant_columns(stats), 1.0, np.sqrt(var))
+        divisors = np.where(constant, 1.0, np.sqrt(var))
     divisors = divisors.copy()
     for columns in x_slices:
         if block_scaling == "sqrt":
@@ -139,13 +345,58 @@ def column_divisors(stats, x_slices, *, scale: bool, block_scaling: str) -> np.n
     return divisors
 
 
-def scaled_cross_products(stats, x_columns, y_columns, divisors):
-    """``XᵀX``, ``XᵀY`` and the diagonal of ``YᵀY`` of the centred, scaled data."""
+@dataclass
+class ScaledProblem:
+    """The PLS problem on centred, scaled data, as covariances (divided by the row counts).
+
+    ``xtx``: ``XᵀX / n`` (dense form) or None; ``x_rows``: the rows ``X / sqrt(n)`` (wide
+    form) or None; ``xty``: ``XᵀY`` (the labelled rows' cross-covariance for target columns)
+    or None when the response is X itself; ``yty_diag``: the variance of each scaled Y
+    column; ``x_total``: the total variance of the scaled X.
+    """
+
+    xtx: np.ndarray | None
+    x_rows: np.ndarray | None
+    xty: np.ndarray | None
+    yty_diag: np.ndarray
+    x_total: float
+
+
+def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors) -> ScaledProblem:
+    """The covariances of the centred data divided column by column by ``divisors``.
+
+    ``x_columns`` are data columns; ``y_columns`` index data columns and target columns
+    (which follow the data columns). When they are the same columns, Y is X.
+    """
+    n, n_data = stats.n, stats.n_data_columns
+    y_columns = np.asarray(y_columns)
     dx, dy = divisors[x_columns], divisors[y_columns]
-    xtx = stats.m2[np.ix_(x_columns, x_columns)] / np.outer(dx, dx)
-    xty = stats.m2[np.ix_(x_columns, y_columns)] / np.outer(dx, dy)
-    yty_diag = np.diag(stats.m2)[y_columns] / dy**2
-    return xtx, xty, yty_diag
+    var = stats.variance()
+    self_response = np.array_equal(y_columns, x_columns)
+    xtx = x_rows = xty = None
+    if stats.rows is None:
+        xtx = stats.data.m2[np.ix_(x_columns, x_columns)]
+        xtx /= np.outer(dx, dx) * n
+    else:
+        mean = stats.rows.mean(0)
+        x_rows = (stats.rows[:, x_columns] - mean[x_columns]) / (dx * np.sqrt(n))
+    if self_response:
+        xty = xtx  # None in the wide form: Y is X
+    else:
+        y_data = y_columns[y_columns < n_data]
+        y_target = y_columns[y_columns >= n_data] - n_data
+        if stats.rows is None:
+            xty_data = stats.data.m2[np.ix_(x_columns, y_data)] / n
+        else:  # Xᵀ Y / n with X = x_rows * dx * sqrt(n)
+            y_rows = (stats.rows[:, y_data] - mean[y_data]) / np.sqrt(n)
+            xty_data = (x_rows.T @ y_rows) * dx[:, None]
+        parts = [xty_data]
+        if y_target.size:
+            parts.append(stats.cross.m2[np.ix_(x_columns, y_target)] / stats.cross.n)
+        xty = np.hstack(parts) / np.outer(dx, dy)
+    yty_diag = var[y_columns] / dy**2
+    x_total = float(np.sum(var[x_columns] / dx**2))
+    return ScaledProblem(xtx, x_rows, xty, yty_diag, x_total)
 
 
 # ----------------------------------------------------------------------------- solver
@@ -169,7 +420,7 @@ class KernelPLSResult:
 def dominant_left_singular_vector(S):
     """Unit dominant left singular vector of ``S`` and its singular value.
 
-    Computed from the eigendecomposition of the smaller of ``SᵀS`` and ``SSᵀ``. The sign is
+    Computed from the top eigenpair of the smaller of ``SᵀS`` and ``SSᵀ``. The sign is
     chosen so that the entry of largest magnitude is positive (deterministic across devices).
     """
     p, q = S.shape
@@ -177,13 +428,12 @@ def dominant_left_singular_vector(S):
         w = S[:, 0]
         sigma = float((w @ w) ** 0.5)
     elif q < p:
-        _, v = _top_eigenpair(S.T @ S)
-        w = S @ v
+        _, v = _top_eigenpairs(S.T @ S, 1)
+        w = S @ v[:, 0]
         sigma = float((w @ w) ** 0.5)
     else:
-        val, w = _top_eigenpair(S @ S.T)
-        sigma = max(val, 0.0) ** 0.5
-        return _flip_sign(w), sigma
+        val, w = _top_eigenpairs(S @ S.T, 1)
+        return _flip_sign(w[:, 0]), max(float(val[0]), 0.0) ** 0.5
     if sigma == 0.0:
         return w, sigma
     return _flip_sign(w / sigma), sigma
@@ -193,13 +443,41 @@ def _flip_sign(w):
     return w if float(w[int(abs(w).argmax())]) >= 0 else -w
 
 
-def kernel_pls(xtx, xty, n_components: int) -> KernelPLSResult:
+def _principal_directions(xtx, k):
+    """Dominant vectors of ``XᵀY`` and singular values for Y = X: the top eigenpairs of XᵀX.
+
+    With Y = X the deflated ``XᵀY`` after ``a`` components is ``XᵀX`` minus its top ``a``
+    eigen-terms, so one decomposition gives every component (PLS on X itself is PCA).
+    """
+    vals, vecs = _top_eigenpairs(xtx, k)
+    return [(_flip_sign(vecs[:, a]), max(float(vals[a]), 0.0)) for a in range(k)]
+
+
+def _principal_directions_wide(x_rows, k):
+    """As :func:`_principal_directions` from the ``n x n`` kernel ``X Xᵀ`` (n < p)."""
+    vals, vecs = _top_eigenpairs(x_rows @ x_rows.T, k)
+    directions = []
+    for a in range(k):
+        val = max(float(vals[a]), 0.0)
+        w = x_rows.T @ vecs[:, a]
+        norm = float((w @ w) ** 0.5)
+        directions.append((_flip_sign(w / norm) if norm > 0 else w, val))
+    return directions
+
+
+def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
     """PLS2 from the cross-products only (Dayal & MacGregor 1997, algorithm 2).
 
     For each component: ``w`` is the dominant left singular vector of the deflated ``XᵀY``;
     the rotation ``r = w - R (Pᵀ w)`` gives the scores ``t = X r`` on the original ``X``;
     ``tᵀt = rᵀ XᵀX r``, ``p = XᵀX r / tᵀt``, ``q = (XᵀY)ᵀ r / tᵀt``; then
     ``XᵀY -= tᵀt p qᵀ``. Works on numpy arrays and torch tensors alike.
+
+    ``xty`` may be ``xtx`` itself (Y = X: one eigendecomposition gives every component) or,
+    with ``x_rows`` (the ``n x p`` rows of X, ``n < p``) instead of ``xtx``, None (Y = X in the
+    wide form): then ``XᵀX r`` is ``Xᵀ(X r)`` and the directions come from the ``n x n``
+    kernel ``X Xᵀ`` (Lindgren, Geladi & Wold 1993; Rännar et al. 1994), so nothing of size
+    ``p x p`` is formed. All forms give the same result to rounding.
 
     >>> rng = np.random.default_rng(0)
     >>> X, Y = rng.normal(size=(50, 4)), rng.normal(size=(50, 2))
@@ -209,26 +487,49 @@ def kernel_pls(xtx, xty, n_components: int) -> KernelPLSResult:
     >>> bool(abs(T[:, 0] @ T[:, 1]) < 1e-10)
     True
     """
-    p, q = xty.shape
-    W, R, P = (_zeros(xtx, (p, n_components)) for _ in range(3))
-    Q = _zeros(xtx, (q, n_components))
-    tts = _zeros(xtx, (n_components,))
-    S = xty.clone() if not _is_numpy(xty) else xty.copy()
-    tol = 10 * max(p, q) * _eps(xtx)
-    diag_max = float(abs(xtx.diagonal()).max())
+    if x_rows is not None:
+        like = x_rows
+        p = x_rows.shape[1]
+        diag_max = float((x_rows * x_rows).sum(0).max())
+
+        def gram(r):
+            return x_rows.T @ (x_rows @ r)
+
+        directions = _principal_directions_wide(x_rows, n_components) if xty is None else None
+    else:
+        like = xtx
+        p = xtx.shape[0]
+        diag_max = float(abs(xtx.diagonal()).max())
+
+        def gram(r):
+            return xtx @ r
+
+        directions = _principal_directions(xtx, n_components) if xty is xtx else None
+    q = p if xty is None else xty.shape[1]
+    W, R, P = (_zeros(like, (p, n_components)) for _ in range(3))
+    Q = _zeros(like, (q, n_components))
+    tts = _zeros(like, (n_components,))
+    S = None
+    if directions is None:
+        S = xty.clone() if not _is_numpy(xty) else xty.copy()
+    tol = 10 * max(p, q) * _eps(like)
     sigma0, n_extracted = None, 0
     for a in range(n_components):
-        w, sigma = dominant_left_singular_vector(S)
+        w, sigma = dominant_left_singular_vector(S) if S is not None else directions[a]
         sigma0 = sigma if sigma0 is None else sigma0
         if sigma <= tol * sigma0 or sigma == 0.0:
             break
         r = w - R[:, :a] @ (P[:, :a].T @ w)
-        xr = xtx @ r
+        xr = gram(r)
         tt = float(r @ xr)
         if tt <= tol * diag_max * float(r @ r):
             break
-        W[:, a], R[:, a], P[:, a], Q[:, a], tts[a] = w, r, xr / tt, S.T @ r / tt, tt
-        S = S - tt * _outer(P[:, a], Q[:, a])
+        W[:, a], R[:, a], P[:, a], tts[a] = w, r, xr / tt, tt
+        if S is None:
+            Q[:, a] = xr / tt  # Y = X: the Y loadings are the X loadings
+        else:
+            Q[:, a] = S.T @ r / tt
+            S = S - tt * _outer(P[:, a], Q[:, a])
         n_extracted = a + 1
     return KernelPLSResult(W, R, P, Q, tts, n_extracted)
 

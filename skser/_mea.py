@@ -8,10 +8,10 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
-    column_or_1d,
     validate_data,
 )
 from threadpoolctl import threadpool_limits
@@ -19,9 +19,17 @@ from threadpoolctl import threadpool_limits
 from . import _mbpls
 from ._device import resolve_device, torch_dtype
 from ._layout import find_layout
-from .utils._validation import check_row_labels, kept_on_failure
+from .utils._semi import check_classes_labelled, labelled_mask
+from .utils._validation import kept_on_failure
 
-RESPONSES = ("auto", "input", "labels", "input+labels")
+RESPONSES = ("auto", "input", "labels", "input+labels", "target")
+CLASS_RESPONSES = ("labels", "input+labels")
+# Kinds of y (``sklearn.utils.multiclass.type_of_target``) read as class labels; any other
+# numeric kind is a regression target.
+CLASS_TARGETS = ("binary", "multiclass")
+REGRESSION_TARGETS = (
+    "continuous", "continuous-multioutput", "multilabel-indicator", "multiclass-multioutput"
+)
 # Components kept by n_components=None with the input as the response.
 DEFAULT_INPUT_COMPONENTS = 10
 
@@ -125,23 +133,44 @@ def _parse_blocks(blocks, n_features, feature_names):
     return indices
 
 
-def _resolve_response(response, y, classes):
-    """The response used: ``"auto"`` is ``"labels"`` when y (or ``classes``) holds at least two
-    classes, else ``"input"``."""
+def _kind_of_y(y):
+    """``"classes"``, ``"target"`` or None (nothing usable) for the labelled rows of y."""
+    if y is None or len(y) == 0:
+        return None
+    kind = type_of_target(y, input_name="y")
+    if kind in CLASS_TARGETS:
+        return "classes"
+    return "target" if kind in REGRESSION_TARGETS else None
+
+
+def _resolve_response(response, y, labelled, classes, *, final):
+    """The response used.
+
+    ``"auto"``: ``"labels"`` when the labelled rows of y are class labels (binary or
+    multiclass, at least two classes; in ``partial_fit``, when ``classes`` are given),
+    ``"target"`` when they are numeric and continuous or 2-D, else ``"input"``.
+    """
+    kind = _kind_of_y(None if y is None else y[labelled])
+    if response in CLASS_RESPONSES and kind == "target":
+        raise ValueError(
+            f"response={response!r} needs class labels, but y is "
+            f"{type_of_target(y[labelled], input_name='y')!r} (e.g. {y[labelled][:3].tolist()}"
+            f"); use response='target' to regress on it."
+        )
     if response != "auto":
         return response
-    labels = classes if classes is not None else y
-    if labels is None:
-        return "input"
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or len(np.unique(labels)) < 2:
-        return "input"
-    return "labels"
+    if classes is not None:
+        return "labels" if len(np.unique(np.asarray(classes))) >= 2 else "input"
+    if kind == "target":
+        return "target"
+    if kind == "classes" and final and len(np.unique(y[labelled])) >= 2:
+        return "labels"
+    return "input"
 
 
 def _response_index(response, names, from_layout):
-    """Index of the response block among ``names`` (None for ``"labels"``)."""
-    if response == "labels":
+    """Index of the response block among ``names`` (None for ``"labels"`` and ``"target"``)."""
+    if response in ("labels", "target"):
         return None
     if _is_integer(response):
         if response >= len(names):
@@ -160,12 +189,28 @@ def _response_index(response, names, from_layout):
     return names.index("input")
 
 
-def _one_hot(y, classes):
+def _one_hot(y, labelled, classes):
+    """One-hot rows of the labelled rows of y; unlabelled rows are zero (and unused)."""
     y = np.asarray(y)
-    unknown = np.setdiff1d(np.unique(y), classes)
+    unknown = np.setdiff1d(np.unique(y[labelled]), classes)
     if unknown.size:
         raise ValueError(f"y has labels {unknown.tolist()} not in classes {classes.tolist()}.")
-    return (y[:, None] == classes[None, :]).astype(np.float64)
+    onehot = np.zeros((len(y), len(classes)))
+    onehot[labelled] = y[labelled][:, None] == classes[None, :]
+    return onehot
+
+
+def _check_y(y, n_samples, *, targets):
+    """y as an array with one row per sample: 1-D for labels, 1-D or 2-D for targets."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim not in (1, 2) or y.shape[0] != n_samples or (not targets and y.ndim != 1):
+        raise ValueError(
+            f"y must hold one {'row of targets' if targets else 'label'} per row of X "
+            f"({n_samples} rows), got shape {y.shape}."
+        )
+    return y
 
 
 # ------------------------------------------------------------------------------ estimator
@@ -198,14 +243,21 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         - a sequence of column-index arrays, or, for DataFrames, of lists of column names,
           covering every column exactly once.
 
-    response : {"auto", "input", "labels", "input+labels"} or int, default="auto"
+    response : {"auto", "input", "labels", "input+labels", "target"} or int, default="auto"
         Which block is the response Y; its columns are in X at transform time too but do not
         enter the scores.
 
-        - ``"auto"``: ``"labels"`` when ``fit`` gets a ``y`` with at least two classes (as
-          inside a classification :class:`~sklearn.pipeline.Pipeline`), otherwise
-          ``"input"``. In :meth:`partial_fit` it is ``"labels"`` when the first call gets
-          ``classes`` (with at least two), otherwise ``"input"``. The choice made is
+        - ``"auto"``: decided from the labelled rows of ``y``
+          (:func:`sklearn.utils.multiclass.type_of_target`): ``"labels"`` for class labels
+          (binary or multiclass) with at least two classes, as inside a classification
+          :class:`~sklearn.pipeline.Pipeline`; ``"target"`` for a continuous or 2-D numeric
+          ``y``, as inside a regression pipeline (e.g. arousal and valence ratings before
+          :class:`~sklearn.linear_model.Ridge`): a pipeline that passes ``y`` gets a
+          supervised subspace either way; otherwise (no ``y``, one class, all rows
+          unlabelled) ``"input"``. Integer-valued float ratings (1.0, 2.0, ...) read as
+          classes: pass ``response="target"`` for them. In :meth:`partial_fit` it is
+          ``"labels"`` when the first call gets ``classes`` (with at least two),
+          ``"target"`` for a continuous ``y``, otherwise ``"input"``. The choice made is
           ``response_type_``.
 
         - ``"input"``: the block named ``input`` of the layout; with explicit blocks, the last
@@ -215,6 +267,14 @@ class MEATransformer(TransformerMixin, BaseEstimator):
           :class:`~sklearn.pipeline.Pipeline`, ``y`` comes from ``fit``. For
           :meth:`partial_fit`, the first call needs ``classes``.
         - ``"input+labels"``: the input block and the one-hot ``y`` together.
+        - ``"target"``: the numeric ``y`` itself, of shape (n_samples,) or (n_samples,
+          n_targets), standardised like every column (PLS regression on the ratings).
+
+        With ``y``, rows labelled ``-1`` (integer or object labels) or NaN (floating-point
+        labels and targets; a 2-D row all NaN) are unlabelled (scikit-learn's
+        semi-supervised convention): they enter the X statistics but not the response's; see
+        Notes. A class named ``-1`` is therefore impossible; ``classes`` holding it is an
+        error.
 
     normalize : "auto" or bool, default="auto"
         Whether :meth:`transform` scales each row of super scores to unit Euclidean length,
@@ -247,8 +307,8 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         fitted attributes are stored in float64.
 
     copy : bool, default=True
-        If False, :meth:`fit` centres a floating-point X of the right dtype in place instead of
-        copying it (X is then overwritten).
+        Kept for compatibility; it changes nothing. :meth:`fit` never writes into X nor copies
+        it whole: the statistics are summed over row blocks (see Notes, *Memory*).
 
     Attributes
     ----------
@@ -269,7 +329,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     response_ : int or None
         Index into ``blocks_`` of the response block; None when the response is the labels
-        only.
+        or the target only.
 
     x_blocks_ : list of int
         Indices into ``blocks_`` of the X blocks. X features below are these blocks' columns
@@ -280,6 +340,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     n_samples_seen_ : int
         Number of rows the statistics hold.
+
+    n_labelled_seen_ : int
+        Number of rows behind the response statistics: the labelled rows with a labels or
+        target response, every row otherwise.
 
     x_mean_ : ndarray of shape (n_x_features,)
         Mean of each X feature.
@@ -348,6 +412,42 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     If the response covariance is exhausted before ``n_components`` (for example with
     collinear columns), a warning is issued and the remaining components are zero.
 
+    *Unlabelled rows* (semi-supervised MB-PLS). With a labels or target response, let ``L``
+    be the labelled rows (``n_L`` of them) among all ``n``. The model is solved from
+    covariances: ``Sxx = (1/n) Σ_all (x - x̄)(x - x̄)ᵀ`` with ``x̄`` the mean over all rows,
+    and ``Sxy = (1/n_L) Σ_L (x - x̄)(y - ȳ_L)ᵀ`` with ``ȳ_L`` the mean of y over the labelled
+    rows. Since ``Σ_L (y - ȳ_L) = 0``, ``Sxy`` does not depend on how x is centred: it
+    equals the labelled rows' own cross-covariance. X columns are standardised with their
+    all-row standard deviation, target columns with their labelled-row one, and the input
+    block of ``"input+labels"`` (a block of X) uses all rows. Without unlabelled rows this
+    is the supervised model exactly (the covariances are the cross-products divided by
+    ``n``, which changes no weight, rotation or score). Each of the three sets of
+    statistics (X over all rows; X with y and y with itself over the labelled rows) merges
+    by the pairwise update, so :meth:`partial_fit` stays exact over any chunking, including
+    chunks without a single labelled row. The unlabelled rows thus shape the X space (its
+    scaling and its covariance ``Sxx``, hence the rotations and loadings), e.g. the test
+    corpus in a transductive evaluation, while only labelled rows say which directions
+    matter.
+
+    *Precision.* The statistics (row counts, means, cross-products) are accumulated in
+    float64 whatever ``dtype``: ``dtype`` governs the solve and :meth:`transform` only.
+    Each row block is centred on its own mean before its products are formed, so columns
+    with a large mean and a small spread (1e6 ± 1) keep their variance. A column is
+    constant when its variance is below the rounding error of its mean (the bound of
+    :class:`~sklearn.preprocessing.StandardScaler`); it is then centred and not scaled.
+
+    *Memory and time.* ``fit`` sums the statistics over row blocks (each block's float64
+    copy is at most 4 MiB, or a tenth of the rows, and at least 128 rows) and merges them
+    as :meth:`partial_fit` does: extra memory is one block plus the ``p x p``
+    cross-product of the ``p`` columns of X (plus ``p x k`` for ``k`` one-hot or target
+    columns); X is never copied whole. With fewer rows than columns (``n < p``) the model
+    keeps the rows themselves (``n x p`` float64) instead of the ``p x p`` cross-product
+    and solves from the ``n x n`` kernel ``X Xᵀ`` ("wide" kernel PLS: Lindgren, Geladi &
+    Wold 1993; Rännar, Lindgren, Geladi & Wold 1994), so time and memory grow with the
+    smaller dimension; :meth:`partial_fit` keeps rows until they reach the number of
+    columns and then switches to the cross-product, computed from those rows and merged
+    exactly. Both forms give the same model to rounding.
+
     *Default response and size.* The paper aligns the embeddings with the input features
     (``response="input"``). With a labels response, every block (``intra``, ``inter`` and
     ``input``) is an X block and the super scores are the directions of the joint space of
@@ -393,6 +493,9 @@ class MEATransformer(TransformerMixin, BaseEstimator):
        73-85.
     .. [3] Chan, Golub & LeVeque (1979). Updating formulae and a pairwise algorithm for
        computing sample variances. Stanford CS report STAN-CS-79-773.
+    .. [4] Rännar, Lindgren, Geladi & Wold (1994). A PLS kernel algorithm for data sets
+       with many variables and fewer objects. Part 1: theory and algorithm. Journal of
+       Chemometrics 8, 111-125.
 
     Examples
     --------
@@ -457,8 +560,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             All blocks side by side (the response block included).
-        y : array-like of shape (n_samples,), default=None
-            Class labels; used only when ``response`` uses labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Class labels, or numeric targets for ``response="target"``; ignored with a
+            response block of X. Unlabelled rows (``-1``, or NaN for floats) enter the X
+            statistics only.
 
         Returns
         -------
@@ -466,7 +571,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         with kept_on_failure(self):
-            for name in ("n_samples_seen_", "_statistics", "classes_"):
+            for name in ("n_samples_seen_", "_statistics", "classes_", "_n_targets"):
                 self.__dict__.pop(name, None)
             return self._update(X, y, classes=None, first=True, final=True)
 
@@ -478,10 +583,13 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             A chunk of rows, with the same columns on every call.
-        y : array-like of shape (n_samples,), default=None
-            Class labels of the chunk; needed when ``response`` uses labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Class labels (or numeric targets) of the chunk; needed when ``response`` uses
+            them. Unlabelled rows (``-1``, or NaN for floats) enter the X statistics only; a
+            chunk may be all unlabelled.
         classes : array-like of shape (n_classes,), default=None
             All class labels; required on the first call when ``response`` uses labels.
+            ``-1`` and NaN mark unlabelled rows and cannot be classes.
 
         Returns
         -------
@@ -495,37 +603,38 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             return self._update(X, y, classes=classes, first=first, final=False)
 
     def _update(self, X, y, *, classes, first, final):
-        dtype = np.dtype(self.dtype)
         layout = find_layout(X) if first and isinstance(self.blocks, str) else None
         engine = _resolve_engine(self.device)
+        # The statistics are summed in float64 row blocks: X is neither cast nor copied whole.
         X = validate_data(
-            self, X, reset=first, dtype=dtype, copy=self.copy, ensure_all_finite=False,
-            ensure_min_samples=2 if final else 1,
+            self, X, reset=first, dtype=(np.float64, np.float32), copy=False,
+            ensure_all_finite=False, ensure_min_samples=2 if final else 1,
         )
         _check_finite(X, getattr(self, "feature_names_in_", None))
-        y = self._check_labels(y, X.shape[0])
+        y, labelled = self._check_labels(y, X.shape[0])
         if first:
-            # In partial_fit a chunk's labels may miss classes: "auto" needs ``classes`` there.
+            if classes is not None:
+                check_classes_labelled(classes)
             self.response_type_ = _resolve_response(
-                self.response, y if final else None, classes
+                self.response, y, labelled, classes, final=final
             )
             self._set_blocks(layout)
-        self._set_n_components(y, classes, check=first)
+        targets = self._stack_response(y, labelled, classes, infer_classes=final)
+        self._set_n_components(check=first)
         self.normalize_ = self._resolve_normalize()
-        Z = self._stack_response(X, y, classes, infer_classes=final)
-        if not Z.flags.writeable:
-            Z = Z.copy()
-        chunk = self._chunk_statistics(Z, engine)
+        chunk = _mbpls.chunk_statistics(X, targets, labelled, engine=engine)
         self._statistics = chunk if first else self._statistics.merge(chunk)
         self.n_samples_seen_ = self._statistics.n
+        self.n_labelled_seen_ = self._statistics.n_labelled
         self._solve_if_possible(engine, final)
         return self
 
     def _check_labels(self, y, n_samples):
-        """y as a 1-D array when the response may use it (else as given: it is ignored)."""
+        """y as an array and its labelled-row mask, when the response may use y."""
         if y is None or self.response == "input" or _is_integer(self.response):
-            return y
-        return check_row_labels(column_or_1d(y, warn=True), n_samples, "y")
+            return None, None
+        y = _check_y(y, n_samples, targets=self.response in ("auto", "target"))
+        return y, labelled_mask(y)
 
     def _set_blocks(self, layout):
         n = self.n_features_in_
@@ -541,10 +650,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         self.x_blocks_ = others or [self.response_]
         self._x_columns = np.concatenate([blocks[i] for i in self.x_blocks_])
 
-    def _set_n_components(self, y, classes, *, check):
+    def _set_n_components(self, *, check):
         n_x = len(self._x_columns)
         names = self.block_names_
-        self.n_components_ = self._resolve_n_components(y, classes, n_x)
+        self.n_components_ = self._resolve_n_components(n_x)
         if check and self.n_components_ > n_x:
             raise ValueError(
                 f"n_components={self.n_components_} is larger than the number of X features "
@@ -552,64 +661,106 @@ class MEATransformer(TransformerMixin, BaseEstimator):
                 f"n_components must be <= min(n_samples - 1, {n_x})."
             )
 
-    def _resolve_n_components(self, y, classes, n_x):
+    def _resolve_n_components(self, n_x):
         """``n_components``, or with None: n_classes - 1 for a labels response, else 10.
 
         Both are capped at the number of X features.
         """
         if self.n_components is not None:
             return int(self.n_components)
-        if self._uses_labels():
-            labels = getattr(self, "classes_", classes if classes is not None else y)
-            n_classes = len(np.unique(np.asarray(labels))) if labels is not None else 2
-            return max(1, min(n_classes - 1, n_x))
+        if self._uses_classes():
+            return max(1, min(len(self.classes_) - 1, n_x))
         return min(DEFAULT_INPUT_COMPONENTS, n_x)
 
     def _resolve_normalize(self):
         """``normalize``, or with "auto": unit-length rows for a labels response only."""
         if self.normalize == "auto":
-            return self._uses_labels() and self.n_components_ >= 2
+            return self._uses_classes() and self.n_components_ >= 2
         return bool(self.normalize)
 
-    def _uses_labels(self):
-        return self.response_type_ in ("labels", "input+labels")
+    def _uses_classes(self):
+        return self.response_type_ in CLASS_RESPONSES
 
-    def _stack_response(self, X, y, classes, *, infer_classes):
+    def _uses_y(self):
+        return self._uses_classes() or self.response_type_ == "target"
+
+    def _stack_response(self, y, labelled, classes, *, infer_classes):
+        """The target columns (one-hot labels or targets; None for a response block of X).
+
+        Also sets ``_y_columns``: the response's columns among the data columns followed by
+        the target columns.
+        """
+        n = self.n_features_in_
         response_columns = [] if self.response_ is None else [self.blocks_[self.response_]]
-        if not self._uses_labels():
+        if not self._uses_y():
             self._y_columns = response_columns[0]
-            return X
+            return None
         if y is None:
             raise ValueError(f"response={self.response!r} needs y, got y=None.")
+        if infer_classes and not labelled.any():
+            raise ValueError(
+                f"response={self.response_type_!r} needs labelled rows, but all {len(y)} rows "
+                f"of y are unlabelled (-1 or NaN). Pass labelled rows, or use "
+                f"response='input' to fit without labels."
+            )
+        if self.response_type_ == "target":
+            targets = self._check_targets(y, labelled)
+        else:
+            targets = self._check_classes(y, labelled, classes, infer_classes)
+        self._y_columns = np.concatenate(
+            response_columns + [np.arange(n, n + targets.shape[1])]
+        )
+        return targets
+
+    def _check_classes(self, y, labelled, classes, infer_classes):
         if not hasattr(self, "classes_"):
             if classes is None and not infer_classes:
                 raise ValueError(
                     f"partial_fit with response={self.response!r} needs classes= (all class "
                     f"labels) on its first call."
                 )
-            self.classes_ = np.unique(np.asarray(y) if classes is None else np.asarray(classes))
+            self.classes_ = np.unique(
+                np.asarray(y[labelled]) if classes is None else np.asarray(classes)
+            )
             if len(self.classes_) < 2:
                 raise ValueError(
-                    f"response={self.response!r} needs at least two classes, y has one: "
+                    f"response={self.response!r} needs at least two classes, y has "
+                    f"{'one' if len(self.classes_) == 1 else len(self.classes_)}: "
                     f"{self.classes_.tolist()}."
                 )
-        labels = _one_hot(y, self.classes_).astype(X.dtype)
-        n = X.shape[1]
-        self._y_columns = np.concatenate(
-            response_columns + [np.arange(n, n + len(self.classes_))]
-        )
-        return np.hstack([X, labels])
+        return _one_hot(y, labelled, self.classes_)
 
-    def _chunk_statistics(self, Z, engine):
-        if engine is None:
-            return _mbpls.chunk_statistics(Z)
-        import torch
-
-        return _mbpls.chunk_statistics(torch.as_tensor(Z, device=engine))
+    def _check_targets(self, y, labelled):
+        try:
+            targets = np.array(y, dtype=np.float64).reshape(len(y), -1)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"response='target' needs numeric targets, y holds {y[:3].tolist()}...; "
+                f"use response='labels' for class labels."
+            ) from exc
+        if not np.isfinite(targets[labelled]).all():
+            raise ValueError("y holds inf in labelled rows; drop or clip those targets.")
+        expected = getattr(self, "_n_targets", targets.shape[1])
+        if targets.shape[1] != expected:
+            raise ValueError(
+                f"y has {targets.shape[1]} target column(s), the model was fitted on "
+                f"{expected}."
+            )
+        self._n_targets = expected
+        targets[~labelled] = 0.0
+        return targets
 
     def _solve_if_possible(self, engine, final):
         n = self._statistics.n
         bound = min(n - 1, len(self._x_columns))
+        if self._uses_y() and self._statistics.n_labelled < 2:
+            if final:
+                raise ValueError(
+                    f"response={self.response_type_!r} needs at least 2 labelled rows, y has "
+                    f"{self._statistics.n_labelled}. Pass more labelled rows, or use "
+                    f"response='input' to fit without labels."
+                )
+            return
         if self.n_components_ <= bound:
             self._solve(engine)
         elif final or self.n_components_ > len(self._x_columns):
@@ -627,36 +778,42 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     def _solve(self, engine):
         stats, xc, yc = self._statistics, self._x_columns, self._y_columns
+        var, mean = stats.variance(), stats.mean()
+        constant = _mbpls.constant_columns(var, mean, stats.row_counts())
         divisors = _mbpls.column_divisors(
-            stats, [self.blocks_[i] for i in self.x_blocks_], scale=self.scale,
+            var, constant, [self.blocks_[i] for i in self.x_blocks_], scale=self.scale,
             block_scaling=self.block_scaling,
         )
-        xtx, xty, yty_diag = _mbpls.scaled_cross_products(stats, xc, yc, divisors)
-        result = self._kernel_pls(xtx, xty, engine)
+        problem = _mbpls.scaled_problem(stats, xc, yc, divisors)
+        result = self._kernel_pls(problem, engine)
         if result.n_extracted < self.n_components_:
             warnings.warn(
                 f"Only {result.n_extracted} of n_components={self.n_components_} components "
                 f"carry covariance with the response; the remaining ones are zero.",
                 UserWarning,
             )
-        self.x_mean_, self.x_scale_ = stats.mean[xc], divisors[xc]
-        self._set_components(result, np.trace(xtx), yty_diag.sum())
+        self.x_mean_, self.x_scale_ = mean[xc], divisors[xc]
+        self._set_components(result, problem.x_total, problem.yty_diag.sum())
 
-    def _kernel_pls(self, xtx, xty, engine):
+    def _kernel_pls(self, problem, engine):
         if engine is None:
             dtype = np.dtype(self.dtype)
-            # Small matrices: BLAS threads cost more in start-up than they save.
-            with threadpool_limits(1, user_api="blas"):
-                result = _mbpls.kernel_pls(
-                    xtx.astype(dtype), xty.astype(dtype), self.n_components_
-                )
+
+            def convert(a):
+                return a.astype(dtype, copy=False)
         else:
             import torch
 
-            def tensor(a):
+            def convert(a):
                 return torch.as_tensor(a, dtype=torch_dtype(self.dtype), device=engine)
 
-            result = _mbpls.kernel_pls(tensor(xtx), tensor(xty), self.n_components_)
+        xtx = None if problem.xtx is None else convert(problem.xtx)
+        xty = xtx if problem.xty is problem.xtx else (
+            None if problem.xty is None else convert(problem.xty))
+        x_rows = None if problem.x_rows is None else convert(problem.x_rows)
+        # Small matrices: BLAS threads cost more in start-up than they save.
+        with threadpool_limits(1, user_api="blas"):
+            result = _mbpls.kernel_pls(xtx, xty, self.n_components_, x_rows=x_rows)
         for name in ("weights", "rotations", "x_loadings", "y_loadings", "score_norms"):
             setattr(result, name, _mbpls._as_float64(getattr(result, name)))
         return result
@@ -687,12 +844,16 @@ class MEATransformer(TransformerMixin, BaseEstimator):
                 f"with more rows first."
             )
         dtype = np.dtype(self.dtype)
-        X = validate_data(self, X, reset=False, dtype=dtype, ensure_all_finite=False)
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
+        )
         _check_finite(X, getattr(self, "feature_names_in_", None))
-        Xx = X[:, self._x_columns]
-        Xx -= self.x_mean_.astype(dtype)
-        Xx /= self.x_scale_.astype(dtype)
-        return Xx
+        # Centred in the wider of X's dtype and ``dtype``, then cast: float32 output of data
+        # far from zero keeps the precision of the centred values.
+        Xx = X[:, self._x_columns].astype(np.result_type(X.dtype, dtype), copy=False)
+        Xx -= self.x_mean_.astype(Xx.dtype)
+        Xx /= self.x_scale_.astype(Xx.dtype)
+        return Xx.astype(dtype, copy=False)
 
     def transform(self, X):
         """Super scores of X.
@@ -766,6 +927,6 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = self.response in ("labels", "input+labels")
+        tags.target_tags.required = self.response in (*CLASS_RESPONSES, "target")
         tags.transformer_tags.preserves_dtype = ["float64"] if self.dtype == "float64" else []
         return tags
