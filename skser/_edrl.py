@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ._layout import BlockLayout, LayoutArray, prefixed_feature_names
+from .utils._semi import labelled_mask
 from .utils._validation import check_row_labels, kept_on_failure
 
 _MODULE_ATTRS = ("intra_encoder_", "inter_encoder_", "intra_decoder_", "inter_decoder_")
@@ -129,8 +130,10 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     intra_decoder_, inter_decoder_ : torch.nn.Sequential
         The trained decoders.
     mean_, scale_ : ndarray of shape (``n_features_in_``,)
-        Standardisation statistics of the training features (``scale_`` is 1 for constant
-        features).
+        Standardisation statistics of all training rows, unlabelled ones included
+        (``scale_`` is 1 for constant features).
+    n_unlabelled_ : int
+        Number of unlabelled rows (``-1`` or NaN labels) seen in ``fit``.
     history_ : list of dict
         One dict per epoch with keys ``epoch``, ``train_intra``, ``train_inter``,
         ``train_loss``, ``val_intra``, ``val_inter``, ``val_loss`` (``None`` without a
@@ -232,6 +235,15 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     Pickling stores CPU copies of the modules (the fitted estimator itself is unchanged), so a
     model fitted on a GPU unpickles and transforms on a CPU-only machine; an unpickled model
     transforms on the CPU.
+
+    *Unlabelled rows.* Rows labelled ``-1`` (NaN for float labels; scikit-learn's
+    semi-supervised convention), such as the target corpus's speech in a transductive
+    evaluation, have no class, so they can be neither a query nor a partner of the
+    class-conditioned cross-reconstruction: the networks train on the labelled rows only
+    (early stopping holds out labelled rows only). The unlabelled rows enter the
+    standardisation (``mean_`` and ``scale_`` over all rows), the one statistic that needs no
+    label. An added denoising reconstruction of the unlabelled rows themselves was measured
+    on the transductive benchmark (``docs/adaptation.rst``) and is not part of the model.
 
     *Metadata routing.* ``fit`` accepts ``groups``; in a :class:`~sklearn.pipeline.Pipeline`
     pass it as ``edrl__groups=...``. With ``sklearn.set_config(enable_metadata_routing=True)``
@@ -337,10 +349,17 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Utterance-level speech features.
         y : array-like of shape (n_samples,)
-            Emotion labels (at least two classes).
+            Emotion labels (at least two classes). Rows labelled ``-1`` (integer or object
+            labels) or NaN (float labels) are unlabelled: they enter the standardisation
+            statistics only (see Notes, *Unlabelled rows*).
         groups : array-like of shape (n_samples,), default=None
             Speaker or corpus of each sample; intra-class partners then come from another
             group where the class has one.
+
+        Raises
+        ------
+        ValueError
+            If every row is unlabelled, or the labelled rows hold fewer than two classes.
 
         Returns
         -------
@@ -355,28 +374,56 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     def _fit(self, X, y, groups):
         from ._device import resolve_device
 
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
-        check_row_labels(y, X.shape[0], "y")
-        check_classification_targets(y)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X = validate_data(self, X, dtype=np.float64)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y must hold one label per row of X ({X.shape[0]} rows), got shape {y.shape}."
+            )
+        labelled = labelled_mask(y)
+        n_unlabelled = int((~labelled).sum())
+        if not labelled.any():
+            raise ValueError(
+                f"All {len(y)} rows of y are unlabelled (-1 or NaN); EDRLTransformer's "
+                "cross-reconstruction needs labelled rows of at least two classes."
+            )
+        y_lab = y[labelled]
+        check_row_labels(y_lab, len(y_lab), "y")
+        check_classification_targets(y_lab)
         hidden = self._hidden_sizes()
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        self.classes_, codes = np.unique(y_lab, return_inverse=True)
         codes = codes.astype(np.int64)
         if len(self.classes_) < 2:
+            hint = (
+                f" The other {n_unlabelled} rows are unlabelled (-1 or NaN); if -1 is one of "
+                "your classes, recode the labels (e.g. {-1, 1} to {0, 1})."
+                if n_unlabelled else ""
+            )
             raise ValueError(
                 f"EDRLTransformer needs at least two classes, got 1 class "
-                f"({self.classes_.tolist()[0]!r}): inter-class partners would not exist."
+                f"({self.classes_.tolist()[0]!r}): inter-class partners would not exist.{hint}"
             )
         group_codes = None
         if groups is not None:
             groups = check_row_labels(groups, X.shape[0], "groups")
-            group_codes = np.unique(groups, return_inverse=True)[1].astype(np.int64).ravel()
+            group_codes = (
+                np.unique(groups[labelled], return_inverse=True)[1].astype(np.int64).ravel()
+            )
         device = resolve_device(self.device)
 
+        # Standardisation from every row, the unlabelled ones included (see Notes).
         self.mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(self.mean_))] = 1.0
         self.scale_ = scale
-        Xs = np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
+        self.n_unlabelled_ = n_unlabelled
+        Xs = np.ascontiguousarray((X[labelled] - self.mean_) / self.scale_, dtype=np.float32)
 
         seed = _seed_from(self.random_state)
         rng = np.random.default_rng(seed)
@@ -385,7 +432,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
                 codes, self.validation_fraction, rng
             )
         else:
-            train_idx, val_idx = np.arange(X.shape[0]), np.empty(0, dtype=np.int64)
+            train_idx, val_idx = np.arange(len(codes)), np.empty(0, dtype=np.int64)
 
         from ._edrl_training import train_edrl
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skser.utils import all_estimators
@@ -11,10 +12,18 @@ from skser.utils import all_estimators
 CHECK_PARAMS = {
     "MEATransformer": {"n_components": 1},
     "EDRLTransformer": {"max_epochs": 5, "random_state": 0},
+    "LabelledOnly": {"estimator": LogisticRegression()},
 }
 
 # Checks that cannot pass for a reason inherent to the estimator, with that reason.
-EXPECTED_FAILED = {}
+EXPECTED_FAILED = {
+    "LabelledOnly": {
+        "check_classifiers_classes": (
+            "fits binary labels {-1, 1}; -1 marks an unlabelled row (scikit-learn's "
+            "semi-supervised convention), so one labelled class is left and fit refuses it"
+        ),
+    },
+}
 
 
 # Further configurations whose code paths the defaults above do not reach.
@@ -38,7 +47,7 @@ def _expected_failed(estimator):
 
 def test_discovery_finds_the_estimators():
     names = dict(all_estimators())
-    assert {"EDRLTransformer", "MEATransformer"} <= set(names)
+    assert {"EDRLTransformer", "LabelledOnly", "MEATransformer"} <= set(names)
 
 
 @parametrize_with_checks(list(_instances()), expected_failed_checks=_expected_failed)

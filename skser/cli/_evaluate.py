@@ -133,11 +133,18 @@ def run_evaluate(args):
     tables = []
     for name in args.models:
         model = make_model(name, random_state=args.random_state, quick=args.quick)
+        if args.transductive:
+            from skser import LabelledOnly
+
+            # The classifier learns from the labelled training rows only.
+            step, final = model.steps[-1]
+            model.steps[-1] = (step, LabelledOnly(final))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             t = cross_corpus_evaluate(model, X, y, corpus, conditions=conditions or None,
                                       groups=speakers, scoring=list(args.scoring),
-                                      n_splits=n_splits, n_jobs=args.n_jobs)
+                                      n_splits=n_splits, n_jobs=args.n_jobs,
+                                      transductive=args.transductive)
         for w in caught:
             if "fail" in type(w.message).__name__.lower() or "fail" in str(w.message).lower():
                 print(f"evaluate: warning: {MODEL_LABELS[name]}: "
@@ -149,11 +156,14 @@ def run_evaluate(args):
 
     metric = "uar" if "uar" in args.scoring else args.scoring[0]
     wide = summary_table(results, metric=metric)
-    print(format_table(wide, title=f"{metric.upper()} (%), trained on clean speech"))
+    mode = ", with the unlabelled test speech" if args.transductive else ""
+    print(format_table(wide, title=f"{metric.upper()} (%), trained on clean speech{mode}"))
     names = " ".join(Path(f).name for f in args.features)
     note = (f"`skser evaluate {names}`: {len(y)} clean utterances, "
             f"normalisation: {args.normalise}; within-corpus rows use "
-            f"{n_splits or 'no'} speaker-independent folds.")
+            f"{n_splits or 'no'} speaker-independent folds."
+            + (" Transductive: each test set's features, not its labels, joined the training "
+               "fit as unlabelled rows." if args.transductive else ""))
     save_results(results, outdir, title="skser evaluation", metrics=list(args.scoring),
                  note=note)
     written = ["results.csv", "results.md"]

@@ -189,6 +189,10 @@ def build_parser():
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                    help="parallel fits (default: 1)")
     p.add_argument("--no-plots", action="store_true", help="do not draw the plots")
+    p.add_argument("--transductive", action="store_true",
+                   help="adapt to the unlabelled test speech: each test set's features (never "
+                        "its labels) join the training fit as unlabelled rows; one fit per "
+                        "test set and condition")
 
     # fit ----------------------------------------------------------------------------------
     p = sub.add_parser(
