@@ -110,6 +110,10 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         Notes, *Speed*); it also keeps parallel fits (``GridSearchCV(n_jobs=...)``, a cluster)
         from competing for cores. Raise it only for wide networks on an otherwise idle
         machine.
+    unlabelled_weight : float >= 0, default=0.0
+        Weight of a denoising reconstruction of the unlabelled rows (label ``-1`` or NaN)
+        by both branches, added to the loss; ``0`` trains on the labelled rows only. See
+        Notes, *Unlabelled rows*.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split, the shuffling, the noise and the
         partner draws (all through local generators; the global numpy and torch random states
@@ -282,6 +286,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "unlabelled_weight": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -302,6 +307,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         n_iter_no_change=10,
         device="cpu",
         n_threads=1,
+        unlabelled_weight=0.0,
         random_state=None,
         verbose=0,
     ):
@@ -318,6 +324,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.n_threads = n_threads
+        self.unlabelled_weight = unlabelled_weight
         self.random_state = random_state
         self.verbose = verbose
 
@@ -424,6 +431,9 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         self.scale_ = scale
         self.n_unlabelled_ = n_unlabelled
         Xs = np.ascontiguousarray((X[labelled] - self.mean_) / self.scale_, dtype=np.float32)
+        X_unlabelled = np.ascontiguousarray(
+            (X[~labelled] - self.mean_) / self.scale_, dtype=np.float32
+        )
 
         seed = _seed_from(self.random_state)
         rng = np.random.default_rng(seed)
@@ -443,6 +453,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
             learning_rate=float(self.learning_rate), weight_decay=float(self.weight_decay),
             input_noise=float(self.input_noise), n_iter_no_change=self.n_iter_no_change,
             device=device, seed=int(rng.integers(2**62)), verbose=self.verbose,
+            X_unlabelled=X_unlabelled, unlabelled_weight=float(self.unlabelled_weight),
         )
         if len(alone):
             warnings.warn(

@@ -373,3 +373,21 @@ def test_transductive_float_labels_use_nan(data):
                           transductive=True, error_score="raise")
     y_seen = FITS[0].seen_[1].astype(float)
     assert np.isnan(y_seen[40:]).all() and not np.isnan(y_seen[:40]).any()
+
+
+def test_edrl_unlabelled_weight(data):
+    X, y, corpus = data
+    y_masked = _masked(y, corpus == "tgt")
+    default = EDRLTransformer(**EDRL).fit(X, y_masked).transform(X)
+    zero = EDRLTransformer(**EDRL, unlabelled_weight=0.0).fit(X, y_masked).transform(X)
+    weighted = EDRLTransformer(**EDRL, unlabelled_weight=1.0).fit(X, y_masked).transform(X)
+    np.testing.assert_array_equal(default, zero)
+    assert np.abs(weighted - default).max() > 1e-3
+    # Without unlabelled rows the weight changes nothing.
+    src = corpus == "src"
+    np.testing.assert_array_equal(
+        EDRLTransformer(**EDRL, unlabelled_weight=1.0).fit(X[src], y[src]).transform(X),
+        EDRLTransformer(**EDRL).fit(X[src], y[src]).transform(X),
+    )
+    with pytest.raises(ValueError, match="unlabelled_weight"):
+        EDRLTransformer(unlabelled_weight=-1.0).fit(X, y)
