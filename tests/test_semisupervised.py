@@ -391,3 +391,18 @@ def test_edrl_unlabelled_weight(data):
     )
     with pytest.raises(ValueError, match="unlabelled_weight"):
         EDRLTransformer(unlabelled_weight=-1.0).fit(X, y)
+
+
+def test_self_training_classifier_can_end_the_pipeline(data):
+    # scikit-learn's SelfTrainingClassifier reads the same -1 marker (object labels).
+    from sklearn.semi_supervised import SelfTrainingClassifier
+
+    X, y, corpus = data
+    pipe = Pipeline([
+        ("edrl", EDRLTransformer(**EDRL)),
+        ("mea", MEATransformer()),
+        ("clf", SelfTrainingClassifier(LogisticRegression())),
+    ]).fit(X, _masked(y, corpus == "tgt"))
+    assert pipe.classes_.tolist() == ["angry", "happy", "sad"]
+    assert pipe.named_steps["mea"].n_labelled_seen_ == 60
+    assert set(pipe.predict(X)) <= {"angry", "happy", "sad"}
