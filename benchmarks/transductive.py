@@ -165,7 +165,7 @@ def pipelines(seed: int) -> dict:
     def self_training():
         return SelfTrainingClassifier(SVC(probability=True, random_state=0))
 
-    def card(**edrl):
+    def default_steps(**edrl):
         return [("edrl", EDRLTransformer(random_state=seed, **edrl)),
                 ("mea", MEATransformer())]
 
@@ -175,17 +175,18 @@ def pipelines(seed: int) -> dict:
         "PLS-DA+SVC": (Pipeline([("pls", PLSDA()), ("svc", svc())]), True, False),
         "MEA+SVC": (Pipeline([("mea", MEATransformer()), ("svc", svc())]), True, False),
         "SVC self-training": (Pipeline([("svc", self_training())]), True, False),
-        CARD: (Pipeline([*card(), ("svc", svc())]), True, True),
+        DEFAULT: (Pipeline([*default_steps(), ("svc", svc())]), True, True),
         "EDRL(source)+MEA+SVC": (
             Pipeline([("edrl", SourceEDRL(random_state=seed)), ("mea", MEATransformer()),
                       ("svc", svc())]), True, True),
-        "EDRL+MEA+self-training": (Pipeline([*card(), ("svc", self_training())]), True, True),
+        "EDRL+MEA+self-training": (
+            Pipeline([*default_steps(), ("svc", self_training())]), True, True),
         "EDRL(target reconstruction)+MEA+SVC": (
-            Pipeline([*card(unlabelled_weight=1.0), ("svc", svc())]), True, True),
+            Pipeline([*default_steps(unlabelled_weight=1.0), ("svc", svc())]), True, True),
     }
 
 
-CARD = "EDRL+MEA+SVC"
+DEFAULT = "EDRL+MEA+SVC"
 BASELINES = ("PCA+SVC", "PLS-DA+SVC", "MEA+SVC")
 
 
@@ -346,20 +347,20 @@ def report(table, preds, truth, seeds, seconds):
     if seconds == seconds:
         print(f"\n{seconds:.0f} s of fits and predictions (a shared 2-core machine).")
     means = wide.loc[("mean", "all cells")]
-    card_t, card_i = f"{CARD} (transductive)", f"{CARD} (inductive)"
-    if card_t not in means or card_i not in means:
+    default_t, default_i = f"{DEFAULT} (transductive)", f"{DEFAULT} (inductive)"
+    if default_t not in means or default_i not in means:
         return
-    print(f"\n{CARD}: transductive {100 * means[card_t]:.1f}, inductive "
-          f"{100 * means[card_i]:.1f} mean UAR over the cells (mean over seeds {seeds}).")
+    print(f"\n{DEFAULT}: transductive {100 * means[default_t]:.1f}, inductive "
+          f"{100 * means[default_i]:.1f} mean UAR over the cells (mean over seeds {seeds}).")
     baselines = [f"{b} (transductive)" for b in BASELINES if f"{b} (transductive)" in means]
-    comparisons = [(card_i, "inductive version")]
+    comparisons = [(default_i, "inductive version")]
     if baselines:
         best = max(baselines, key=lambda b: means[b])
         comparisons.append((best, "best transductive baseline"))
     run_keys = {name: sorted(k for k in preds if k.rsplit(" [", 1)[0] == name)
                 for name in means.index}
     for other, what in comparisons:
-        diff, lo, hi = bootstrap_difference(preds, truth, run_keys[card_t], run_keys[other])
+        diff, lo, hi = bootstrap_difference(preds, truth, run_keys[default_t], run_keys[other])
         print(f"  vs {what} {other}: {100 * diff:+.1f} points, paired bootstrap 95% "
               f"interval [{100 * lo:+.1f}, {100 * hi:+.1f}]")
 
