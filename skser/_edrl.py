@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ._layout import BlockLayout, LayoutArray, prefixed_feature_names
+from .utils._semi import labelled_mask
 from .utils._validation import (
     check_finite_columns,
     check_row_labels,
@@ -114,6 +115,10 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         Notes, *Speed*); it also keeps parallel fits (``GridSearchCV(n_jobs=...)``, a cluster)
         from competing for cores. Raise it only for wide networks on an otherwise idle
         machine.
+    unlabelled_weight : float >= 0, default=0.0
+        Weight of a denoising reconstruction of the unlabelled rows (label ``-1`` or NaN)
+        by both branches, added to the loss; ``0`` trains on the labelled rows only. See
+        Notes, *Unlabelled rows*.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split, the shuffling, the noise and the
         partner draws (all through local generators; the global numpy and torch random states
@@ -134,8 +139,10 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     intra_decoder_, inter_decoder_ : torch.nn.Sequential
         The trained decoders.
     mean_, scale_ : ndarray of shape (``n_features_in_``,)
-        Standardisation statistics of the training features (``scale_`` is 1 for constant
-        features).
+        Standardisation statistics of all training rows, unlabelled ones included
+        (``scale_`` is 1 for constant features).
+    n_unlabelled_ : int
+        Number of unlabelled rows (``-1`` or NaN labels) seen in ``fit``.
     history_ : list of dict
         One dict per epoch with keys ``epoch``, ``train_intra``, ``train_inter``,
         ``train_loss``, ``val_intra``, ``val_inter``, ``val_loss`` (``None`` without a
@@ -238,6 +245,21 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     model fitted on a GPU unpickles and transforms on a CPU-only machine; an unpickled model
     transforms on the CPU.
 
+    *Unlabelled rows.* Rows labelled ``-1`` (NaN for float labels; scikit-learn's
+    semi-supervised convention), such as the target corpus's speech in a transductive
+    evaluation, have no class, so they can be neither a query nor a partner of the
+    class-conditioned cross-reconstruction: the networks train on the labelled rows only
+    (early stopping holds out labelled rows only). The unlabelled rows enter the
+    standardisation (``mean_`` and ``scale_`` over all rows), the one statistic that needs no
+    label. With ``unlabelled_weight > 0`` every minibatch also draws as many unlabelled rows,
+    corrupts them like the labelled ones, and adds ``unlabelled_weight`` times the error of
+    both branches reconstructing each such row itself (a denoising autoencoder term). On the
+    transductive benchmark (``benchmarks/transductive.py``: four corpora, leave one corpus
+    out, clean and in noise; ``docs/adaptation.rst``) the all-row standardisation changed no
+    prediction (the features were standardised per corpus already) and
+    ``unlabelled_weight=1.0`` lowered the default pipeline's mean UAR by 1.2 points, hence the
+    default 0.
+
     *Metadata routing.* ``fit`` accepts ``groups``; in a :class:`~sklearn.pipeline.Pipeline`
     pass it as ``edrl__groups=...``. With ``sklearn.set_config(enable_metadata_routing=True)``
     request it with ``EDRLTransformer().set_fit_request(groups=True)`` so that, e.g.,
@@ -275,6 +297,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "unlabelled_weight": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -295,6 +318,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         n_iter_no_change=10,
         device="cpu",
         n_threads=1,
+        unlabelled_weight=0.0,
         random_state=None,
         verbose=0,
     ):
@@ -311,6 +335,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.n_threads = n_threads
+        self.unlabelled_weight = unlabelled_weight
         self.random_state = random_state
         self.verbose = verbose
 
@@ -342,10 +367,17 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Utterance-level speech features.
         y : array-like of shape (n_samples,)
-            Emotion labels (at least two classes).
+            Emotion labels (at least two classes). Rows labelled ``-1`` (integer or object
+            labels) or NaN (float labels) are unlabelled: they enter the standardisation
+            statistics only (see Notes, *Unlabelled rows*).
         groups : array-like of shape (n_samples,), default=None
             Speaker or corpus of each sample; intra-class partners then come from another
             group where the class has one.
+
+        Raises
+        ------
+        ValueError
+            If every row is unlabelled, or the labelled rows hold fewer than two classes.
 
         Returns
         -------
@@ -360,28 +392,58 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     def _fit(self, X, y, groups):
         from ._device import resolve_device
 
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False,
-                             ensure_all_finite=False)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
         check_finite_columns(X, getattr(self, "feature_names_in_", None))
-        check_row_labels(y, X.shape[0], "y")
-        check_classification_targets(y)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y must hold one label per row of X ({X.shape[0]} rows), got shape {y.shape}."
+            )
+        labelled = labelled_mask(y)
+        n_unlabelled = int((~labelled).sum())
+        if not labelled.any():
+            raise ValueError(
+                f"All {len(y)} rows of y are unlabelled (-1 or NaN); EDRLTransformer's "
+                "cross-reconstruction needs labelled rows of at least two classes."
+            )
+        y_lab = y[labelled]
+        check_row_labels(y_lab, len(y_lab), "y")
+        check_classification_targets(y_lab)
         hidden = self._hidden_sizes()
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        self.classes_, codes = np.unique(y_lab, return_inverse=True)
         codes = codes.astype(np.int64)
         if len(self.classes_) < 2:
+            hint = (
+                f" The other {n_unlabelled} rows are unlabelled (-1 or NaN); if -1 is one of "
+                "your classes, recode the labels (e.g. {-1, 1} to {0, 1})."
+                if n_unlabelled else ""
+            )
             raise ValueError(
                 f"EDRLTransformer needs at least two classes, got 1 class "
-                f"({self.classes_.tolist()[0]!r}): inter-class partners would not exist."
+                f"({self.classes_.tolist()[0]!r}): inter-class partners would not exist.{hint}"
             )
         group_codes = None
         if groups is not None:
             groups = check_row_labels(groups, X.shape[0], "groups")
-            group_codes = np.unique(groups, return_inverse=True)[1].astype(np.int64).ravel()
+            group_codes = (
+                np.unique(groups[labelled], return_inverse=True)[1].astype(np.int64).ravel()
+            )
         device = resolve_device(self.device)
 
+        # Standardisation from every row, the unlabelled ones included (see Notes).
         self.mean_ = X.mean(axis=0)
         self.scale_ = safe_scale(X, self.mean_)  # 1 for constant columns (to rounding)
-        Xs = np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
+        self.n_unlabelled_ = n_unlabelled
+        Xs = np.ascontiguousarray((X[labelled] - self.mean_) / self.scale_, dtype=np.float32)
+        X_unlabelled = np.ascontiguousarray(
+            (X[~labelled] - self.mean_) / self.scale_, dtype=np.float32
+        )
 
         seed = _seed_from(self.random_state)
         rng = np.random.default_rng(seed)
@@ -390,7 +452,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
                 codes, self.validation_fraction, rng
             )
         else:
-            train_idx, val_idx = np.arange(X.shape[0]), np.empty(0, dtype=np.int64)
+            train_idx, val_idx = np.arange(len(codes)), np.empty(0, dtype=np.int64)
 
         from ._edrl_training import train_edrl
 
@@ -401,6 +463,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
             learning_rate=float(self.learning_rate), weight_decay=float(self.weight_decay),
             input_noise=float(self.input_noise), n_iter_no_change=self.n_iter_no_change,
             device=device, seed=int(rng.integers(2**62)), verbose=self.verbose,
+            X_unlabelled=X_unlabelled, unlabelled_weight=float(self.unlabelled_weight),
         )
         if len(alone):
             warnings.warn(

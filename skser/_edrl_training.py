@@ -195,9 +195,14 @@ def _make_optimizer(params, learning_rate, weight_decay, device):
 def train_edrl(
     X, classes, groups, *, train_idx, val_idx, n_components, hidden_layer_sizes, max_epochs,
     batch_size, learning_rate, weight_decay, input_noise, n_iter_no_change, device, seed,
-    verbose,
+    verbose, X_unlabelled=None, unlabelled_weight=0.0,
 ):
     """Train the EDRL network on standardised ``X`` (float32 numpy).
+
+    With ``X_unlabelled`` (standardised float32 rows without a label) and a positive
+    ``unlabelled_weight``, every minibatch also draws as many unlabelled rows, corrupts them
+    like the labelled ones, and adds ``unlabelled_weight`` times the mean squared error of
+    both branches reconstructing each unlabelled row itself (a denoising autoencoder term).
 
     Returns ``(network on device, history, n_iter, best_epoch, intra_alone_classes)``.
     """
@@ -232,6 +237,9 @@ def train_edrl(
         T_val_intra, T_val_inter = X_train[v_intra], X_train[v_inter]
     del X_all
 
+    use_unlabelled = X_unlabelled is not None and len(X_unlabelled) and unlabelled_weight > 0
+    if use_unlabelled:
+        X_unl = torch.from_numpy(X_unlabelled).to(device)
     batch_size = min(batch_size, n_train)
     chunk = batch_size * max(1, _EPOCH_CHUNK_ROWS // batch_size)
     mse = nn.functional.mse_loss
@@ -255,8 +263,16 @@ def train_edrl(
                 rec_intra, rec_inter = net(xb)
                 loss_intra = mse(rec_intra, t_intra[b:b + batch_size])
                 loss_inter = mse(rec_inter, t_inter[b:b + batch_size])
+                loss = loss_intra + loss_inter
+                if use_unlabelled:
+                    pick = torch.randint(len(X_unl), (xb.shape[0],), generator=gen,
+                                         device=device)
+                    u = X_unl.index_select(0, pick)
+                    u_in = mix_with_noise(u, input_noise, gen) if input_noise > 0 else u
+                    rec_u_intra, rec_u_inter = net(u_in)
+                    loss = loss + unlabelled_weight * (mse(rec_u_intra, u) + mse(rec_u_inter, u))
                 optimizer.zero_grad(set_to_none=True)
-                (loss_intra + loss_inter).backward()
+                loss.backward()
                 optimizer.step()
                 totals += torch.stack((loss_intra.detach(), loss_inter.detach())) * xb.shape[0]
         train_intra, train_inter = (totals / n_train).tolist()

@@ -218,6 +218,17 @@ def test_evaluate_table_and_files(features, tmp_path):
     assert set(table["metric"]) == {"uar"}
 
 
+def test_evaluate_transductive(features, tmp_path):
+    res = skser("evaluate", features, "--models", "pca-svc", "--snrs", "0", "--scoring", "uar",
+                "--no-plots", "--transductive", "--output", "ev", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "with the unlabelled test speech" in res.stdout
+    table = pd.read_csv(tmp_path / "ev" / "results.csv")
+    assert set(table["condition"]) == {"clean", "noise 0 dB"}
+    assert table["value"].between(0, 1).all()
+    assert "Transductive" in (tmp_path / "ev" / "results.md").read_text()
+
+
 def test_fit_then_predict(features, corpus_dir, tmp_path):
     from skser import load_model
 

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skser.utils import all_estimators
@@ -42,10 +43,18 @@ CHECK_PARAMS = {
     "EDRLTransformer": {"max_epochs": 5, "random_state": 0},
     # float64: the checks compare subsets of rows to the whole at 1e-7.
     "SSLEmbeddings": {"model": _tiny_speech_model(), "dtype": "float64"},
+    "LabelledOnly": {"estimator": LogisticRegression()},
 }
 
 # Checks that cannot pass for a reason inherent to the estimator, with that reason.
-EXPECTED_FAILED = {}
+EXPECTED_FAILED = {
+    "LabelledOnly": {
+        "check_classifiers_classes": (
+            "fits binary labels {-1, 1}; -1 marks an unlabelled row (scikit-learn's "
+            "semi-supervised convention), so one labelled class is left and fit refuses it"
+        ),
+    },
+}
 
 
 # Further configurations whose code paths the defaults above do not reach.
@@ -71,7 +80,7 @@ def _expected_failed(estimator):
 
 def test_discovery_finds_the_estimators():
     names = dict(all_estimators())
-    assert {"EDRLTransformer", "MEATransformer"} <= set(names)
+    assert {"EDRLTransformer", "LabelledOnly", "MEATransformer"} <= set(names)
 
 
 @parametrize_with_checks(list(_instances()), expected_failed_checks=_expected_failed)

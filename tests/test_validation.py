@@ -42,7 +42,6 @@ def _with_missing(labels, value, rows=(3, 7)):
         pytest.param(
             lambda X, y, c, g: EDRLTransformer(**FAST).fit(X, y, groups=g), id="edrl.groups"
         ),
-        pytest.param(lambda X, y, c, g: MEATransformer().fit(X, g), id="mea.y"),
         pytest.param(
             lambda X, y, c, g: cross_corpus_evaluate(SVC(), X, y, c, groups=g, n_splits=None),
             id="evaluate.groups",
@@ -64,13 +63,13 @@ def test_missing_labels_are_refused_with_their_rows(call, value):
         call(X, y, corpus, _with_missing(speaker, value))
 
 
-def test_edrl_refuses_missing_emotion_labels():
+@pytest.mark.parametrize("value", [None, np.nan, -1])
+def test_edrl_reads_missing_emotion_labels_as_unlabelled_rows(value):
+    # scikit-learn's semi-supervised convention: such rows enter the standardisation only.
     X, y, _, _ = _data()
-    # NaN is caught by scikit-learn's own input validation, None by skser's check.
-    with pytest.raises(ValueError, match="Input contains NaN"):
-        EDRLTransformer(**FAST).fit(X, _with_missing(y, np.nan))
-    with pytest.raises(ValueError, match=rf"y has 2 {MISSING}"):
-        EDRLTransformer(**FAST).fit(X, _with_missing(y, None))
+    edrl = EDRLTransformer(**FAST).fit(X, _with_missing(y, value))
+    assert edrl.n_unlabelled_ == 2
+    assert edrl.classes_.tolist() == ["ang", "hap", "neu", "sad"]
 
 
 def test_missing_corpus_label_is_refused_by_the_evaluation():
@@ -105,12 +104,19 @@ def test_edrl_failed_first_fit_leaves_it_unfitted():
     assert not hasattr(edrl, "n_features_in_") and not hasattr(edrl, "classes_")
 
 
+@pytest.mark.parametrize("value", [None, np.nan])
+def test_mea_reads_missing_labels_as_unlabelled_rows(value):
+    X, _, _, speaker = _data()
+    mea = MEATransformer().fit(X, _with_missing(speaker, value))
+    assert mea.n_samples_seen_ == 40 and mea.n_labelled_seen_ == 38
+
+
 def test_mea_failed_refit_keeps_the_previous_fit():
     X, y, _, _ = _data()
-    mea = MEATransformer().fit(X, y)
+    mea = MEATransformer(response="labels").fit(X, y)
     T = mea.transform(X)
-    with pytest.raises(ValueError, match=MISSING):
-        mea.fit(X[:, :3], _with_missing(y, None))
+    with pytest.raises(ValueError, match="all 40 rows of y are unlabelled"):
+        mea.fit(X[:, :3], np.full(len(y), -1))
     assert mea.n_features_in_ == X.shape[1]
     np.testing.assert_array_equal(mea.transform(X), T)
 

@@ -210,13 +210,20 @@ def run_evaluate(args):
               f"{sorted(set(corpus))}, {len(conditions)} noisy conditions; "
               f"models {', '.join(args.models)}", file=sys.stderr)
     corpora = list(pd.unique(corpus))
-    n_fits_per_corpus = (len(corpora) > 1) + (n_splits or 0)
+    n_fits_per_corpus = ((len(corpora) > 1) + (n_splits or 0)) * (
+        1 + len(conditions) if args.transductive else 1)  # transductive: a fit per condition
     tables = []
     bar = progress_bar(len(args.models) * len(corpora) * n_fits_per_corpus, quiet=quiet,
                     desc="evaluate")
     with bar:
         for name in args.models:
             model = make_model(name, random_state=args.random_state, quick=args.quick)
+            if args.transductive:
+                from skser import LabelledOnly
+
+                # The classifier learns from the labelled training rows only.
+                step, final = model.steps[-1]
+                model.steps[-1] = (step, LabelledOnly(final))
             parts = []
             # One call per training corpus: the same table as one call, with progress between.
             for c in corpora:
@@ -227,7 +234,7 @@ def run_evaluate(args):
                         model, X, y, corpus, conditions=conditions or None, groups=speakers,
                         scoring=list(args.scoring), n_splits=n_splits, train_corpora=[c],
                         n_jobs=args.n_jobs, n_bootstrap=args.n_bootstrap,
-                        random_state=args.random_state))
+                        random_state=args.random_state, transductive=args.transductive))
                 for w in caught:
                     text = " ".join(str(w.message).split())
                     if "fail" in type(w.message).__name__.lower() or "fail" in text.lower():
@@ -243,7 +250,8 @@ def run_evaluate(args):
 
     metric = "uar" if "uar" in args.scoring else args.scoring[0]
     wide = summary_table(results, metric=metric)
-    print(format_table(wide, title=f"{metric.upper()} (%), trained on clean speech"))
+    mode = ", with the unlabelled test speech" if args.transductive else ""
+    print(format_table(wide, title=f"{metric.upper()} (%), trained on clean speech{mode}"))
     print()
     pairs = pair_table(results, metric=metric)
     ci = " with 95% bootstrap intervals" if "ci_low" in results.columns and metric == "uar" else ""
@@ -253,6 +261,9 @@ def run_evaluate(args):
             f"normalisation: {args.normalise}. Within-corpus rows score the pooled "
             f"out-of-fold predictions of {n_splits or 'no'} speaker-independent folds; "
             "cross-corpus rows train on the clean rows of one corpus and test on another.")
+    if args.transductive:
+        note += (" Transductive: each test set's features, not its labels, joined the training "
+                 "fit as unlabelled rows.")
     if ci:
         note += (f" Intervals: 95% percentile bootstrap over {args.n_bootstrap} resamples of "
                  "the test utterances (predictions fixed).")

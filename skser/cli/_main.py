@@ -211,6 +211,10 @@ def build_parser():
                         "(0: no intervals; default: %(default)s)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar or progress messages")
+    p.add_argument("--transductive", action="store_true",
+                   help="adapt to the unlabelled test speech: each test set's features (never "
+                        "its labels) join the training fit as unlabelled rows; one fit per "
+                        "test set and condition")
 
     # fit ----------------------------------------------------------------------------------
     p = sub.add_parser(

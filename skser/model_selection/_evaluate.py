@@ -18,6 +18,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
 from ..metrics import SCORERS, get_scorers
+from ..utils._semi import labelled_mask
 from ..utils._validation import check_row_labels
 
 CLEAN = "clean"
@@ -229,12 +230,9 @@ def _fit_and_score(
             errors.extend(f"{label}, test {test_name!r}: {e}" for e in errs)
             if keep_predictions:
                 for condition, X_test in X_sets.items():
-                    try:
-                        predictions[test_name, condition] = np.asarray(fitted.predict(X_test))
-                    except Exception:
-                        if isinstance(error_score, str):
-                            raise
-                        predictions[test_name, condition] = None
+                    predictions[test_name, condition] = _predict_or_none(
+                        fitted, X_test, error_score
+                    )
         for condition in condition_names:
             for metric in metric_names:
                 records.append(
@@ -249,6 +247,18 @@ def _fit_and_score(
             flush=True,
         )
     return records, errors, predictions
+
+
+def _predict_or_none(fitted, X_test, error_score):
+    """Predictions of ``fitted`` (None for a failed fit or prediction, unless raising)."""
+    if fitted is None:
+        return None
+    try:
+        return np.asarray(fitted.predict(X_test))
+    except Exception:
+        if isinstance(error_score, str):
+            raise
+        return None
 
 
 def _is_prediction_scorer(scorer):
@@ -284,6 +294,141 @@ def _bootstrap_uar(y_true, y_pred, n_bootstrap, rng, level=0.95):
     return float(low), float(high)
 
 
+def _unlabelled_marker(y):
+    """The unlabelled marker for labels like ``y``: NaN for float labels, else ``-1``."""
+    return np.nan if y.dtype.kind == "f" else -1
+
+
+def _with_unlabelled(X_train, y_train, X_unlabelled):
+    """Training rows followed by the unlabelled rows, labelled ``-1`` (NaN for float labels).
+
+    The labels of the unlabelled rows are never read: the marker is written in their place.
+    """
+    if isinstance(X_train, pd.DataFrame):
+        X_fit = pd.concat([X_train, X_unlabelled], axis=0, ignore_index=True)
+    else:
+        X_fit = np.concatenate([np.asarray(X_train), np.asarray(X_unlabelled)], axis=0)
+    marker = _unlabelled_marker(y_train)
+    dtype = y_train.dtype if y_train.dtype.kind in "fiu" else object
+    y_fit = np.concatenate(
+        [y_train.astype(dtype), np.full(_num_samples(X_unlabelled), marker, dtype=dtype)]
+    )
+    return X_fit, y_fit
+
+
+_WRAP_ADVICE = (
+    "Wrap the final step in skser.LabelledOnly (e.g. Pipeline([..., ('svc', "
+    "LabelledOnly(SVC()))])) or use a semi-supervised classifier such as "
+    "sklearn.semi_supervised.SelfTrainingClassifier."
+)
+
+
+def _labelled_only_hint(estimator):
+    """Advice when a transductive fit fails and the final classifier is a plain one."""
+    from .._semisupervised import LabelledOnly
+
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if isinstance(final, LabelledOnly) or type(final).__module__.startswith(
+        "sklearn.semi_supervised"
+    ):
+        return None
+    return (
+        "In transductive mode the fit also gets the test rows, labelled -1 (NaN for float "
+        f"labels), and the final step {type(final).__name__} may take -1 for a class. "
+        + _WRAP_ADVICE
+    )
+
+
+def _check_no_unlabelled_class(fitted, label):
+    """Refuse a fitted classifier that learnt the unlabelled marker as a class."""
+    classes = getattr(fitted, "classes_", None)
+    if classes is None:
+        return
+    classes = np.asarray(classes)
+    if classes.dtype.kind == "f":
+        bad = np.isnan(classes).any()
+    else:
+        bad = any(c == -1 for c in classes.tolist() if not isinstance(c, str))
+    if bad:
+        raise ValueError(
+            f"{label}: the fitted estimator has -1 (the unlabelled marker) among its classes "
+            f"{classes.tolist()}: its final classifier learnt from the unlabelled test rows as "
+            f"if -1 were an emotion. {_WRAP_ADVICE}"
+        )
+
+
+def _fit_and_score_transductive(
+    estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label,
+    corpus=None, keep_predictions=False,
+):
+    """Like :func:`_fit_and_score`, with one fit per test set and condition.
+
+    Each fit sees the labelled training rows and, as unlabelled rows (label ``-1``, NaN for
+    float labels), the features of exactly the rows it is then scored on: the test corpus (or
+    held-out fold) under that condition. Their labels are never given to ``fit``. EDRL steps
+    get the corpus of every row as ``groups`` when the training rows span several corpora.
+    """
+    start = time.perf_counter()
+    scorer = check_scoring(estimator, scoring=scorers, raise_exc=True)
+    metric_names = list(scorers)
+    condition_names = [CLEAN, *conditions]
+    records, errors, predictions = [], [], {}
+    X_train = _safe_indexing(X, train_idx)
+    y_train = y[train_idx]
+    many_corpora = corpus is not None and len(np.unique(corpus[train_idx])) > 1
+    for test_name, test_idx in tests:
+        fit_params = _edrl_group_params(
+            estimator, np.concatenate([corpus[train_idx], corpus[test_idx]])
+            if many_corpora else None,
+        )
+        for condition in condition_names:
+            source = X if condition == CLEAN else conditions[condition]
+            X_test = _safe_indexing(source, test_idx)
+            where = f"{label}, test {test_name!r}, {condition!r}"
+            try:
+                try:
+                    fitted = clone(estimator).fit(
+                        *_with_unlabelled(X_train, y_train, X_test), **fit_params
+                    )
+                except Exception as exc:
+                    hint = _labelled_only_hint(estimator)
+                    if hint is None:
+                        raise
+                    raise ValueError(f"{where}: fit failed ({type(exc).__name__}: {exc}). "
+                                     f"{hint}") from exc
+                _check_no_unlabelled_class(fitted, where)
+            except Exception as exc:
+                if isinstance(error_score, str):
+                    raise
+                values = {(condition, m): error_score for m in metric_names}
+                errors.append(
+                    f"{where}: fit failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+                )
+                fitted = None
+            else:
+                values, errs = _score_all(
+                    fitted, scorer, metric_names, {condition: X_test}, y[test_idx], error_score
+                )
+                errors.extend(f"{where}: {e}" for e in errs)
+            if keep_predictions:
+                predictions[test_name, condition] = _predict_or_none(
+                    fitted, X_test, error_score
+                )
+            for metric in metric_names:
+                records.append(
+                    (test_name, condition, metric, values[condition, metric], len(test_idx))
+                )
+    if verbose > 0:
+        clean = [v for t, c, m, v, _ in records if c == CLEAN and m == metric_names[0]]
+        mean = np.nanmean(clean) if clean and not np.all(np.isnan(clean)) else np.nan
+        print(
+            f"[cross_corpus_evaluate] {label} (transductive): clean {metric_names[0]}="
+            f"{mean:.3f} ({time.perf_counter() - start:.1f}s)",
+            flush=True,
+        )
+    return records, errors, predictions
+
+
 def cross_corpus_evaluate(
     estimator,
     X,
@@ -300,6 +445,7 @@ def cross_corpus_evaluate(
     verbose=0,
     n_bootstrap=0,
     random_state=None,
+    transductive=False,
 ):
     """Evaluate an estimator within and across corpora, on clean and degraded features.
 
@@ -320,7 +466,9 @@ def cross_corpus_evaluate(
     over folds.
 
     Nothing about a test row reaches ``fit``: not its label, not its clean features, not its
-    condition features. The conditioned matrices are only ever used for scoring.
+    condition features. The conditioned matrices are only ever used for scoring. With
+    ``transductive=True`` the test rows' features (not their labels) join the fit as
+    unlabelled rows (see below).
 
     Parameters
     ----------
@@ -370,6 +518,17 @@ def cross_corpus_evaluate(
         It reflects the sampling of test utterances only, not of training data or seeds.
     random_state : int, numpy.random.Generator or None, default=None
         Seed of the bootstrap resamples.
+    transductive : bool, default=False
+        Adaptation to unlabelled target speech. Each test set's features (never its
+        labels) join the training fit as unlabelled rows, labelled ``-1`` (NaN for float
+        labels; scikit-learn's semi-supervised convention): one fit per training corpus or
+        fold, test corpus and condition, whose unlabelled rows are exactly the rows it is
+        then scored on (the test corpus, or the held-out fold, clean or under that
+        condition). This multiplies the number of fits by ``1 + len(conditions)``. The
+        estimator must accept such rows: ``EDRLTransformer`` and ``MEATransformer`` use them
+        where no label is needed, and the final classifier should be wrapped in
+        :class:`skser.LabelledOnly` (a fitted classifier with ``-1`` among its classes is an
+        error). See the user guide's chapter on adaptation.
 
     Returns
     -------
@@ -468,9 +627,21 @@ def cross_corpus_evaluate(
             "Nothing to evaluate: a single corpus with n_splits=None has no test data."
         )
 
+    if not isinstance(transductive, bool | np.bool_):
+        raise ValueError(f"transductive must be True or False, got {transductive!r}.")
+    if transductive:
+        marked = np.flatnonzero(~labelled_mask(y))
+        if marked.size:
+            raise ValueError(
+                f"y holds {y[marked[:1]].tolist()[0]!r}, the unlabelled marker, at "
+                f"{marked.size} row(s), first at row(s) {marked[:5].tolist()}; with "
+                "transductive=True every row needs its label (the test labels are kept out of "
+                "the fits, but scored against). Recode a class named -1 (e.g. to another integer)."
+            )
+    fit_and_score = _fit_and_score_transductive if transductive else _fit_and_score
     parallel = Parallel(n_jobs=n_jobs, verbose=max(0, verbose - 1) * 10)
     results = parallel(
-        delayed(_fit_and_score)(
+        delayed(fit_and_score)(
             estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label,
             corpus, keep_predictions=kind == "within" or n_bootstrap > 0,
         )
