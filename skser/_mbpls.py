@@ -66,8 +66,18 @@ def _top_eigenpairs(a, k, *, overwrite=False):
     return torch.flip(vals[-k:], (0,)), torch.flip(vecs[:, -k:], (1,))
 
 
-def _outer(a, b):
-    return np.outer(a, b) if _is_numpy(a) else a[:, None] * b[None, :]
+def _subtract_outer(S, alpha, a, b):
+    """``S -= alpha * outer(a, b)`` in place (BLAS ``ger`` on a Fortran-ordered numpy
+    ``S``; ``addr_`` in torch), without a temporary of the size of ``S``."""
+    if not _is_numpy(S):
+        return S.addr_(a, b, alpha=-alpha)
+    if not S.flags.f_contiguous:
+        S -= alpha * np.outer(a, b)
+        return S
+    from scipy.linalg import blas
+
+    ger = blas.get_blas_funcs("ger", (S,))
+    return ger(-alpha, a, b, a=S, overwrite_a=1)
 
 
 def _eps(a) -> float:
@@ -491,7 +501,8 @@ def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors,
         y_data = y_columns[y_columns < n_data]
         y_target = y_columns[y_columns >= n_data] - n_data
         if stats.rows is None:
-            xty_data = stats.data.m2[np.ix_(x_columns, y_data)] / n
+            xty_data = stats.data.m2[np.ix_(x_columns, y_data)]
+            xty_data /= n
         else:  # Xᵀ Y / n with X = x_rows * dx * sqrt(n)
             y_rows = (stats.rows[:, y_data] - mean[y_data]) / np.sqrt(n)
             xty_data = (x_rows.T @ y_rows) * np.where(np.isinf(dx), 0.0, dx)[:, None]
@@ -621,7 +632,7 @@ def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
     tts = _zeros(like, (n_components,))
     S = None
     if directions is None:
-        S = xty.clone() if not _is_numpy(xty) else xty.copy()
+        S = xty.clone() if not _is_numpy(xty) else np.array(xty, order="F")
     tol = 10 * max(p, q) * _eps(like)
     sigma0, n_extracted = None, 0
     for a in range(n_components):
@@ -639,7 +650,7 @@ def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
             Q[:, a] = xr / tt  # Y = X: the Y loadings are the X loadings
         else:
             Q[:, a] = S.T @ r / tt
-            S = S - tt * _outer(P[:, a], Q[:, a])
+            S = _subtract_outer(S, tt, P[:, a], Q[:, a])
         n_extracted = a + 1
     return KernelPLSResult(W, R, P, Q, tts, n_extracted)
 
