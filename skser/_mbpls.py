@@ -66,8 +66,18 @@ def _top_eigenpairs(a, k, *, overwrite=False):
     return torch.flip(vals[-k:], (0,)), torch.flip(vecs[:, -k:], (1,))
 
 
-def _outer(a, b):
-    return np.outer(a, b) if _is_numpy(a) else a[:, None] * b[None, :]
+def _subtract_outer(S, alpha, a, b):
+    """``S -= alpha * outer(a, b)`` in place (BLAS ``ger`` on a Fortran-ordered numpy
+    ``S``; ``addr_`` in torch), without a temporary of the size of ``S``."""
+    if not _is_numpy(S):
+        return S.addr_(a, b, alpha=-alpha)
+    if not S.flags.f_contiguous:
+        S -= alpha * np.outer(a, b)
+        return S
+    from scipy.linalg import blas
+
+    ger = blas.get_blas_funcs("ger", (S,))
+    return ger(-alpha, a, b, a=S, overwrite_a=1)
 
 
 def _eps(a) -> float:
@@ -491,13 +501,17 @@ def scaled_problem(stats: SufficientStatistics, x_columns, y_columns, divisors,
         y_data = y_columns[y_columns < n_data]
         y_target = y_columns[y_columns >= n_data] - n_data
         if stats.rows is None:
-            xty_data = stats.data.m2[np.ix_(x_columns, y_data)] / n
+            # m2 is symmetric: the transpose of its (y, x) part is a Fortran-ordered (x, y)
+            # part, which the solver deflates in place.
+            xty_data = stats.data.m2[np.ix_(y_data, x_columns)].T
+            xty_data /= n
         else:  # Xᵀ Y / n with X = x_rows * dx * sqrt(n)
             y_rows = (stats.rows[:, y_data] - mean[y_data]) / np.sqrt(n)
-            xty_data = (x_rows.T @ y_rows) * np.where(np.isinf(dx), 0.0, dx)[:, None]
+            xty_data = (y_rows.T @ x_rows).T * np.where(np.isinf(dx), 0.0, dx)[:, None]
         xty = xty_data
         if y_target.size:
-            xty = np.hstack([xty, stats.cross.m2[np.ix_(x_columns, y_target)] / stats.cross.n])
+            target = stats.cross.m2[np.ix_(x_columns, y_target)] / stats.cross.n
+            xty = np.asfortranarray(np.hstack([xty, target]))
         xty /= dx[:, None]  # in place: XᵀY may be a tenth of the p x p statistics or more
         xty /= dy[None, :]
     yty_diag = var[y_columns] / np.where(np.isinf(dy), 1.0, dy) ** 2
@@ -574,7 +588,8 @@ def _principal_directions_wide(x_rows, k):
     return directions
 
 
-def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
+def kernel_pls(xtx, xty, n_components: int, *, x_rows=None, overwrite_xty=False
+               ) -> KernelPLSResult:
     """PLS2 from the cross-products only (Dayal & MacGregor 1997, algorithm 2).
 
     For each component: ``w`` is the dominant left singular vector of the deflated ``XᵀY``;
@@ -587,7 +602,8 @@ def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
     ``n < p``) instead of ``xtx``, None (Y = X in the wide form). With ``x_rows``,
     ``XᵀX r`` is ``Xᵀ(X r)`` and for Y = X the directions come from the ``n x n`` kernel
     ``X Xᵀ`` (Lindgren, Geladi & Wold 1993; Rännar et al. 1994), so nothing of size
-    ``p x p`` is formed. All forms give the same result to rounding.
+    ``p x p`` is formed. All forms give the same result to rounding. ``overwrite_xty``:
+    the deflation may overwrite ``xty`` instead of a copy.
 
     >>> rng = np.random.default_rng(0)
     >>> X, Y = rng.normal(size=(50, 4)), rng.normal(size=(50, 2))
@@ -621,7 +637,11 @@ def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
     tts = _zeros(like, (n_components,))
     S = None
     if directions is None:
-        S = xty.clone() if not _is_numpy(xty) else xty.copy()
+        if _is_numpy(xty):
+            # A Fortran-ordered XᵀY the caller hands over is deflated in place.
+            S = xty if overwrite_xty and xty.flags.f_contiguous else np.array(xty, order="F")
+        else:
+            S = xty if overwrite_xty else xty.clone()
     tol = 10 * max(p, q) * _eps(like)
     sigma0, n_extracted = None, 0
     for a in range(n_components):
@@ -639,7 +659,7 @@ def kernel_pls(xtx, xty, n_components: int, *, x_rows=None) -> KernelPLSResult:
             Q[:, a] = xr / tt  # Y = X: the Y loadings are the X loadings
         else:
             Q[:, a] = S.T @ r / tt
-            S = S - tt * _outer(P[:, a], Q[:, a])
+            S = _subtract_outer(S, tt, P[:, a], Q[:, a])
         n_extracted = a + 1
     return KernelPLSResult(W, R, P, Q, tts, n_extracted)
 

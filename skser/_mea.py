@@ -840,7 +840,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         x_rows = None if problem.x_rows is None else convert(problem.x_rows)
         # Small matrices: BLAS (and torch's) threads cost more in start-up than they save.
         with threadpool_limits(1), _one_torch_thread(engine):
-            result = _mbpls.kernel_pls(xtx, xty, self.n_components_, x_rows=x_rows)
+            # XᵀY is ours (made by scaled_problem): the solver may deflate it in place.
+            result = _mbpls.kernel_pls(
+                xtx, xty, self.n_components_, x_rows=x_rows, overwrite_xty=True
+            )
         for name in ("weights", "rotations", "x_loadings", "y_loadings", "score_norms"):
             setattr(result, name, _mbpls._as_float64(getattr(result, name)))
         return result
