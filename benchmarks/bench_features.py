@@ -32,7 +32,8 @@ against a bare ``transformers`` loop around the same model, in the same run:
   layer 1, to keep it short: activations are freed layer by layer, so the peak is that of
   the convolutional front end and one attention layer over a window.
 
-    python benchmarks/bench_features.py --ssl [--ssl-files 16] [--repeats 2]
+    python benchmarks/bench_features.py --ssl [--ssl-files 16] [--repeats 2] \
+        [--ssl-part speed|memory|both]
 """
 
 from __future__ import annotations
@@ -180,20 +181,26 @@ print(before, status("VmHWM"))
 
 
 def bench_ssl(args):
-    import subprocess
     import tempfile
 
     from transformers.utils import logging
 
+    logging.disable_progress_bar()
+    root = Path(tempfile.mkdtemp(prefix="skser-bench-ssl-"))
+    group = _save_base_model(str(root / "group"), "group")
+    if args.ssl_part in ("speed", "both"):
+        _bench_ssl_speed(args, root, group)
+    if args.ssl_part in ("memory", "both"):
+        _bench_ssl_memory(group)
+
+
+def _bench_ssl_speed(args, root, group):
     from skser.features import SSLEmbeddings
 
-    logging.disable_progress_bar()
     rng = np.random.default_rng(0)
     lengths = rng.uniform(2.0, 6.0, size=args.ssl_files)
     signals = [0.1 * rng.normal(size=int(s * 16000)).astype(np.float32) for s in lengths]
     audio_s = float(lengths.sum())
-    root = Path(tempfile.mkdtemp(prefix="skser-bench-ssl-"))
-    group = _save_base_model(str(root / "group"), "group")
     layer = _save_base_model(str(root / "layer"), "layer")
     rows = []
     cases = [
@@ -225,6 +232,10 @@ def bench_ssl(args):
     for name, bare, ours, diff in rows:
         print(f"{name:<76} {bare:>10.1f} {ours:>10.1f} {ours / bare:>6.2f} {diff:>10.1e}")
 
+
+def _bench_ssl_memory(group):
+    import subprocess
+
     print("\nresident memory of a fresh process (MB): after the model and a 1 s file, and the "
           "peak while embedding one long file (layer 1: the peak is one layer's)")
     for seconds, window in ((60, "20"), (240, "20"), (60, "none")):
@@ -247,6 +258,8 @@ def main(argv=None):
                         help="benchmark SSLEmbeddings against a bare transformers loop instead")
     parser.add_argument("--ssl-files", type=int, default=16, help="utterances for --ssl")
     parser.add_argument("--repeats", type=int, default=2, help="timing repeats for --ssl")
+    parser.add_argument("--ssl-part", choices=("speed", "memory", "both"), default="both",
+                        help="which measurements of --ssl to run")
     args = parser.parse_args(argv)
     if args.ssl:
         return bench_ssl(args)
