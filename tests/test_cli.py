@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -381,7 +382,7 @@ def test_predict_proba_columns(svc_model, corpus_dir, tmp_path):
     files = [corpus_dir / "audio" / f"u{i:03d}.wav" for i in (0, 3)]
     res = skser("predict", svc_model, *files, "--proba", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    table = pd.read_csv(__import__("io").StringIO(res.stdout))
+    table = pd.read_csv(io.StringIO(res.stdout))
     bundle = load_model(svc_model)
     classes = [str(c) for c in bundle["confidence"].classes_]
     assert list(table.columns) == ["path", "emotion", "confidence"] + [f"p_{c}" for c in classes]
@@ -391,7 +392,7 @@ def test_predict_proba_columns(svc_model, corpus_dir, tmp_path):
         assert row["confidence"] == pytest.approx(row[f"p_{row['emotion']}"])
     # The emotions are those printed without --proba.
     plain = skser("predict", svc_model, *files, cwd=tmp_path)
-    assert pd.read_csv(__import__("io").StringIO(plain.stdout))["emotion"].tolist() == \
+    assert pd.read_csv(io.StringIO(plain.stdout))["emotion"].tolist() == \
         table["emotion"].tolist()
 
 
