@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -468,18 +469,34 @@ def test_predict_proba_columns(svc_model, corpus_dir, tmp_path):
     files = [corpus_dir / "audio" / f"u{i:03d}.wav" for i in (0, 3)]
     res = skser("predict", svc_model, *files, "--proba", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    table = pd.read_csv(__import__("io").StringIO(res.stdout))
+    table = pd.read_csv(io.StringIO(res.stdout))
     bundle = load_model(svc_model)
     classes = [str(c) for c in bundle["confidence"].classes_]
-    assert list(table.columns) == ["path", "emotion", "confidence"] + [f"p_{c}" for c in classes]
+    assert list(table.columns) == (["path", "emotion", "confidence", "atypical_features"]
+                                   + [f"p_{c}" for c in classes])
     probs = table[[f"p_{c}" for c in classes]].to_numpy()
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-3)
     for _, row in table.iterrows():  # the confidence is the probability of the emotion shown
         assert row["confidence"] == pytest.approx(row[f"p_{row['emotion']}"])
     # The emotions are those printed without --proba.
     plain = skser("predict", svc_model, *files, cwd=tmp_path)
-    assert pd.read_csv(__import__("io").StringIO(plain.stdout))["emotion"].tolist() == \
+    assert pd.read_csv(io.StringIO(plain.stdout))["emotion"].tolist() == \
         table["emotion"].tolist()
+
+
+def test_predict_flags_audio_unlike_the_training_speech(svc_model, corpus_dir, tmp_path):
+    import soundfile as sf
+
+    loud = np.random.default_rng(0).uniform(-0.9, 0.9, size=16000)  # pure loud noise
+    sf.write(tmp_path / "noise.wav", loud, 16000)
+    speech = corpus_dir / "audio" / "u000.wav"
+    res = skser("predict", svc_model, speech, "noise.wav", "--proba", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(io.StringIO(res.stdout))
+    n_speech, n_noise = table["atypical_features"].tolist()
+    assert n_noise > 8.8 >= n_speech  # a tenth of the 88 features
+    assert "noise.wav is unlike the training speech" in res.stderr
+    assert "u000.wav is unlike" not in res.stderr
 
 
 def test_predict_to_a_closed_pipe_exits_quietly(svc_model, corpus_dir, tmp_path):
