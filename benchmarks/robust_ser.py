@@ -116,11 +116,15 @@ def noisy_signals(signals, noises, snr_db, seed):
     ]
 
 
-def corpus_features(name, frame, noises, extractor, cache: Path, verbose=True):
-    """Feature matrices of one corpus for every condition, cached on disk."""
-    key = hashlib.sha1(
-        (name + extractor.feature_set + "".join(frame["path"])).encode()
-    ).hexdigest()[:12]
+def corpus_features(name, frame, noises, extractor, cache: Path, verbose=True, root=None):
+    """Feature matrices of one corpus for every condition, cached on disk.
+
+    The cache key holds the file paths relative to ``root`` (the corpus folder), so that the
+    same corpus reached through another spelling of the data folder hits the cache.
+    """
+    paths = [str(Path(p).relative_to(root)) if root is not None else p
+             for p in frame["path"]]
+    key = hashlib.sha1((name + extractor.feature_set + "".join(paths)).encode()).hexdigest()[:12]
     path = cache / f"{name}-{extractor.feature_set.replace(':', '_')}-{key}.npz"
     if path.exists():
         stored = np.load(path)
@@ -431,7 +435,7 @@ def load_data(root: Path, extractor, cache: Path, quick: bool, corpora=None):
         frame = load_corpus(root / sub)
         if quick:
             frame = frame.groupby("emotion", group_keys=False).head(25)
-        features = corpus_features(name, frame, noises, extractor, cache)
+        features = corpus_features(name, frame, noises, extractor, cache, root=root / sub)
         data[name] = {
             "X": normalised(features),
             "y": frame["emotion"].to_numpy(dtype=str),
@@ -485,7 +489,7 @@ def main(argv=None):
         start = time.perf_counter()
         extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
         data = load_data(args.data, extractor, args.cache, args.quick)
-        memory = args.memory or tempfile.mkdtemp(prefix="robust_ser-")
+        memory = str(args.memory or tempfile.mkdtemp(prefix="robust_ser-"))
         models = seeded_pipelines(args.seeds, memory)
         predictions = {}
         groups = {name: "edrl__groups" for name in models if "EDRL" in name}
