@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shlex
 import shutil
 import sys
 import tempfile
@@ -476,7 +477,7 @@ def main(argv=None):
     torch.set_num_threads(1)
 
     argv_shown = argv if argv is not None else sys.argv[1:]
-    command = "python benchmarks/robust_ser.py " + " ".join(argv_shown)
+    command = "python benchmarks/robust_ser.py " + shlex.join(argv_shown)
     sections = []
     for feature_set in args.feature_sets:
         if feature_set.startswith("opensmile:"):

@@ -23,6 +23,7 @@ Usage::
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 import tempfile
@@ -299,7 +300,7 @@ def main(argv=None):
             shutil.rmtree(MEMORY["folder"], ignore_errors=True)
         section = markdown(rows, feature_set, len(args.seeds))
         section += (f"\nCommand: `python benchmarks/robust_ser_ablations.py "
-                    f"{' '.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")
+                    f"{shlex.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")
         print(section)
         sections.append(section)
     if args.output is not None:
