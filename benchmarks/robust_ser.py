@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shlex
 import shutil
 import sys
 import tempfile
@@ -116,11 +117,15 @@ def noisy_signals(signals, noises, snr_db, seed):
     ]
 
 
-def corpus_features(name, frame, noises, extractor, cache: Path, verbose=True):
-    """Feature matrices of one corpus for every condition, cached on disk."""
-    key = hashlib.sha1(
-        (name + extractor.feature_set + "".join(frame["path"])).encode()
-    ).hexdigest()[:12]
+def corpus_features(name, frame, noises, extractor, cache: Path, verbose=True, root=None):
+    """Feature matrices of one corpus for every condition, cached on disk.
+
+    The cache key holds the file paths relative to ``root`` (the corpus folder), so that the
+    same corpus reached through another spelling of the data folder hits the cache.
+    """
+    paths = [str(Path(p).relative_to(root)) if root is not None else p
+             for p in frame["path"]]
+    key = hashlib.sha1((name + extractor.feature_set + "".join(paths)).encode()).hexdigest()[:12]
     path = cache / f"{name}-{extractor.feature_set.replace(':', '_')}-{key}.npz"
     if path.exists():
         stored = np.load(path)
@@ -431,7 +436,7 @@ def load_data(root: Path, extractor, cache: Path, quick: bool, corpora=None):
         frame = load_corpus(root / sub)
         if quick:
             frame = frame.groupby("emotion", group_keys=False).head(25)
-        features = corpus_features(name, frame, noises, extractor, cache)
+        features = corpus_features(name, frame, noises, extractor, cache, root=root / sub)
         data[name] = {
             "X": normalised(features),
             "y": frame["emotion"].to_numpy(dtype=str),
@@ -472,7 +477,7 @@ def main(argv=None):
     torch.set_num_threads(1)
 
     argv_shown = argv if argv is not None else sys.argv[1:]
-    command = "python benchmarks/robust_ser.py " + " ".join(argv_shown)
+    command = "python benchmarks/robust_ser.py " + shlex.join(argv_shown)
     sections = []
     for feature_set in args.feature_sets:
         if feature_set.startswith("opensmile:"):
@@ -485,7 +490,7 @@ def main(argv=None):
         start = time.perf_counter()
         extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
         data = load_data(args.data, extractor, args.cache, args.quick)
-        memory = args.memory or tempfile.mkdtemp(prefix="robust_ser-")
+        memory = str(args.memory or tempfile.mkdtemp(prefix="robust_ser-"))
         models = seeded_pipelines(args.seeds, memory)
         predictions = {}
         groups = {name: "edrl__groups" for name in models if "EDRL" in name}

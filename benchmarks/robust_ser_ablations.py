@@ -23,6 +23,7 @@ Usage::
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 import tempfile
@@ -163,6 +164,20 @@ def multi_variants():
         "MEA as in the paper (response input, 10 components, raw scores), corpus groups": (
             lambda s: _card(s, mea={"response": "input", "n_components": 10,
                                     "normalize": False}), True, corpus),
+        "input_noise=0.9, corpus groups": (
+            lambda s: _card(s, edrl={"input_noise": 0.9}), True, corpus),
+        "EDRL n_components=64, corpus groups": (
+            lambda s: _card(s, edrl={"n_components": 64}), True, corpus),
+        "MEA 10 components, raw super scores, corpus groups": (
+            lambda s: _card(s, mea={"n_components": 10, "normalize": False}), True, corpus),
+        "classifier SVC(class_weight='balanced'), corpus groups": (
+            lambda s: _card(s, clf=SVC(class_weight="balanced")), True, corpus),
+        "MEA normalize=False (raw super scores), corpus groups": (
+            lambda s: _card(s, mea={"normalize": False}), True, corpus),
+        "MEA response input+labels, corpus groups": (
+            lambda s: _card(s, mea={"response": "input+labels"}), True, corpus),
+        "intra only (+ input block), corpus groups": (
+            lambda s: _card(s, keep=("intra", "input")), True, corpus),
         "no MEA (EDRL+SVC), corpus groups": (
             lambda s: Pipeline([("edrl", EDRLTransformer(random_state=s)), ("svc", SVC())],
                                memory=MEMORY["folder"]),
@@ -279,13 +294,13 @@ def main(argv=None):
         start = time.perf_counter()
         extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
         data = rs.load_data(args.data, extractor, args.cache, quick=False, corpora=corpora)
-        MEMORY["folder"] = args.memory or tempfile.mkdtemp(prefix="robust_ser_ablations-")
+        MEMORY["folder"] = str(args.memory or tempfile.mkdtemp(prefix="robust_ser_ablations-"))
         rows = run(data, args.seeds, args.only)
         if args.memory is None:
             shutil.rmtree(MEMORY["folder"], ignore_errors=True)
         section = markdown(rows, feature_set, len(args.seeds))
         section += (f"\nCommand: `python benchmarks/robust_ser_ablations.py "
-                    f"{' '.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")
+                    f"{shlex.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")
         print(section)
         sections.append(section)
     if args.output is not None:
