@@ -383,3 +383,12 @@ def test_predict_with_a_table_instead_of_a_model_says_what_to_give(tmp_path):
     line = _one_error_line(skser("predict", "emodb.csv", "x.wav", cwd=tmp_path))
     assert "cannot load emodb.csv as a skser model (" in line
     assert "a model file written by 'skser fit -o MODEL.joblib'" in line
+
+
+def test_help_does_not_import_the_progress_bar_library(tmp_path):
+    code = ("import sys; from skser.cli import main; main(['evaluate', '--help']); "
+            "print('tqdm' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(),
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "--n-bootstrap" in res.stdout and res.stdout.strip().endswith("False")
