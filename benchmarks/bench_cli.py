@@ -1,7 +1,7 @@
 """Wall time of ``skser evaluate``, ``skser demo`` and ``skser extract`` in their settings.
 
-Runs each command in a fresh Python process (imports included, as a user runs it) twice in
-the same session, alternating, and prints the times and their ratio:
+Runs each command in a fresh Python process (imports included, as a user runs it), in two
+settings alternately within one run, and prints the times and their ratio:
 
 * ``evaluate`` and ``demo`` with EDRL's torch threads at torch's default (the former
   behaviour: ``EDRLTransformer(n_threads=None)`` in a process with two torch threads) and at

@@ -322,17 +322,22 @@ def test_summary_table_keeps_a_failed_pair_visible():
 
 
 def test_evaluate_pairs_intervals_and_warnings_in_cli_style(features, tmp_path):
-    # A noisy condition that lacks one clean file is left out with a warning: one CLI-style
-    # line, not Python's "file:line: UserWarning" and the source line.
+    # A clean-only table stacked with a noisy one: the noisy conditions lack the clean-only
+    # corpus's files and are left out, said in one CLI-style line, not Python's
+    # "file:line: UserWarning" and source line for each condition.
     table = pd.read_csv(features)
-    drop = (table["condition"] == "noise 0 dB") & (table["path"] == table["path"].iloc[0])
-    table[~drop].to_csv(tmp_path / "gappy.csv", index=False)
-    res = skser("evaluate", "gappy.csv", "--models", "svc", "--no-plots", "--n-bootstrap",
-                "200", "-o", "ev", cwd=tmp_path)
+    synth0 = table["corpus"] == "synth0"
+    table[synth0 & (table["condition"] == "clean")].to_csv(tmp_path / "clean0.csv", index=False)
+    table[~synth0].to_csv(tmp_path / "noisy1.csv", index=False)
+    res = skser("evaluate", "clean0.csv", "noisy1.csv", "--models", "svc", "--no-plots",
+                "--n-bootstrap", "200", "-o", "ev", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     warning = [line for line in res.stderr.splitlines() if "warning" in line]
-    assert warning == ["skser evaluate: warning: condition 'noise 0 dB' lacks 1 of the clean "
-                       "files; it is left out"]
+    n_clean = N_FILES // N_CORPORA
+    assert warning == [
+        f"skser evaluate: warning: 2 noisy condition(s) ('noise 10 dB', 'noise 0 dB') lack "
+        f"{n_clean} of the {N_FILES} clean files (corpus 'synth0') and are left out; to score "
+        "them, extract every table with the same --noise-dir and --snrs"]
     assert "UserWarning" not in res.stderr and "warnings.warn" not in res.stderr
     # The per-pair breakdown with intervals, in the terminal and in results.md.
     assert "UAR (%) per train -> test with 95% bootstrap intervals" in res.stdout
@@ -646,3 +651,12 @@ def test_extract_takes_over_a_stale_lock(corpus_dir, tmp_path):
     assert res.returncode == 0, res.stderr
     assert len(pd.read_csv(out)) == N_FILES
     assert not Path(f"{out}.lock").exists()
+
+
+def test_help_does_not_import_the_progress_bar_library(tmp_path):
+    code = ("import sys; from skser.cli import main; main(['evaluate', '--help']); "
+            "print('tqdm' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(),
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "--n-bootstrap" in res.stdout and res.stdout.strip().endswith("False")

@@ -71,6 +71,7 @@ def split_conditions(table, *, label_column, corpus_column, snrs=None):
         names = [c for c in names if parse_snr(c) in wanted]
         if not names:
             raise UsageError(f"no noisy condition of the table has an SNR in {sorted(wanted)}")
+    left_out = {}
     for name in names:
         rows = table[cond == name]
         if "path" not in table.columns:
@@ -78,10 +79,25 @@ def split_conditions(table, *, label_column, corpus_column, snrs=None):
         rows = rows.drop_duplicates("path").set_index("path")
         missing = ~clean["path"].isin(rows.index)
         if missing.any():
-            warnings.warn(f"condition {name!r} lacks {int(missing.sum())} of the clean files; "
-                          "it is left out", stacklevel=2)
+            left_out[name] = missing.to_numpy()
             continue
         conditions[name] = rows.loc[clean["path"]].reset_index()
+    if left_out:
+        # One warning for all of them: stacking a clean-only table with a noisy one leaves
+        # out every noisy condition for the same reason.
+        lacking = np.logical_or.reduce(list(left_out.values()))
+        where = ""
+        if corpus_column is not None:
+            corpora = sorted(map(str, pd.unique(clean.loc[lacking, corpus_column])))
+            where = f" (corpus {', '.join(map(repr, corpora))})"
+        shown = ", ".join(map(repr, list(left_out)[:4])) + (", ..." if len(left_out) > 4 else "")
+        warnings.warn(
+            f"{len(left_out)} noisy condition(s) ({shown}) lack {int(lacking.sum())} of the "
+            f"{len(clean)} clean files{where} and are left out; to score them, extract every "
+            "table with the same --noise-dir and --snrs",
+            UserWarning,
+            stacklevel=2,
+        )
     return clean, conditions
 
 
