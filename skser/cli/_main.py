@@ -150,6 +150,10 @@ def build_parser():
                    help="analysis sample rate in Hz (default: %(default)s)")
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                    help="parallel workers (default: 1; -1 = all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="compute the features on a Dask cluster, e.g. tcp://host:8786 (needs "
+                        "pip install skser[dask]); files are read here and rows are written "
+                        "here as each chunk comes back, so a rerun resumes as usual")
     p.add_argument("--noise-dir", metavar="DIR",
                    help="folder of noise recordings for noisy copies (needs --snrs)")
     p.add_argument("--snrs", type=_float, nargs="+", metavar="DB",
