@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
-from . import _mbpls
+from . import _mbpls, _parallel
 from ._device import resolve_device, torch_dtype
 from ._layout import find_layout
 from .utils._semi import check_classes_labelled, labelled_mask
@@ -582,12 +582,16 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            All blocks side by side (the response block included).
+        X : array-like or dask array of shape (n_samples, n_features)
+            All blocks side by side (the response block included). A
+            :class:`dask.array.Array` is not gathered: the statistics of each row chunk are
+            computed on the workers and merged exactly (needs ``skser[dask]``; see
+            "Scaling out" in the user guide).
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
             Class labels, or numeric targets for ``response="target"``; ignored with a
             response block of X. Unlabelled rows (``-1``, or NaN for floats) enter the X
-            statistics only.
+            statistics only. With a dask X, y (a numpy or dask array) is brought to the
+            client: one value per row.
 
         Returns
         -------
@@ -629,12 +633,18 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     def _update(self, X, y, *, classes, first, final):
         layout = find_layout(X) if first and isinstance(self.blocks, str) else None
         engine = _resolve_engine(self.device)
-        # The statistics are summed in float64 row blocks: X is neither cast nor copied whole.
-        X = validate_data(
-            self, X, reset=first, dtype=(np.float64, np.float32), copy=False,
-            ensure_all_finite=False, ensure_min_samples=2 if final else 1,
-        )
-        _check_finite(X, getattr(self, "feature_names_in_", None))
+        on_dask = _parallel.is_dask_array(X)
+        if on_dask:  # checked here, summed on the workers chunk by chunk
+            X = self._check_dask_X(X, reset=first, min_samples=2 if final else 1)
+            if _parallel.is_dask_array(y):
+                y = y.compute()  # one label per row: small next to X
+        else:
+            # The statistics are summed in float64 row blocks: X is neither cast nor copied.
+            X = validate_data(
+                self, X, reset=first, dtype=(np.float64, np.float32), copy=False,
+                ensure_all_finite=False, ensure_min_samples=2 if final else 1,
+            )
+            _check_finite(X, getattr(self, "feature_names_in_", None))
         y, labelled = self._check_labels(y, X.shape[0])
         if first:
             if classes is not None:
@@ -646,12 +656,39 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         targets = self._stack_response(y, labelled, classes, infer_classes=final)
         self._set_n_components(check=first)
         self.normalize_ = self._resolve_normalize()
-        chunk = _mbpls.chunk_statistics(X, targets, labelled, engine=engine)
+        if on_dask:
+            chunk = _parallel.dask_statistics(X, targets, labelled)
+        else:
+            chunk = _mbpls.chunk_statistics(X, targets, labelled, engine=engine)
         self._statistics = chunk if first else self._statistics.merge(chunk)
         self.n_samples_seen_ = self._statistics.n
         self.n_labelled_seen_ = self._statistics.n_labelled
         self._solve_if_possible(engine, final)
         return self
+
+    def _check_dask_X(self, X, *, reset, min_samples):
+        """Check a dask array's shape and dtype without computing it."""
+        from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected a 2-D dask array (n_samples, n_features), got shape {X.shape}."
+            )
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"X must hold numbers, the dask array holds {X.dtype}.")
+        if np.isnan(X.shape[0]):
+            raise ValueError(
+                "The dask array has unknown chunk sizes (e.g. after boolean indexing); call "
+                "X.compute_chunk_sizes() before MEATransformer."
+            )
+        _check_feature_names(self, X, reset=reset)
+        _check_n_features(self, X, reset=reset)
+        if X.shape[0] < min_samples:
+            raise ValueError(
+                f"Found array with {X.shape[0]} sample(s) (shape={X.shape}) while a minimum "
+                f"of {min_samples} is required by MEATransformer."
+            )
+        return X
 
     def _check_labels(self, y, n_samples):
         """y as an array and its labelled-row mask, when the response may use y."""
@@ -863,7 +900,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         self.vip_ = _mbpls.vip(W, tt, Q)
 
     # ------------------------------------------------------------------------ transform
-    def _scaled_x(self, X):
+    def _check_solved(self):
         check_is_fitted(self, "n_samples_seen_")
         if not hasattr(self, "x_rotations_"):
             from sklearn.exceptions import NotFittedError
@@ -873,6 +910,9 @@ class MEATransformer(TransformerMixin, BaseEstimator):
                 f"{self.n_components_} needs more than {self.n_components_}. Call partial_fit "
                 f"with more rows first."
             )
+
+    def _scaled_x(self, X):
+        self._check_solved()
         dtype = np.dtype(self.dtype)
         X = validate_data(
             self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
@@ -890,16 +930,25 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask array of shape (n_samples, n_features)
             All blocks side by side, laid out as in :meth:`fit` (the response block's columns
             are present but unused).
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components)
+        X_new : ndarray or dask array of shape (n_samples, n_components)
             Super scores, scaled to unit length per row when ``normalize_`` (float32 when
-            ``dtype="float32"``).
+            ``dtype="float32"``). For a dask X, a lazy dask array with X's row chunks.
         """
+        if _parallel.is_dask_array(X):  # lazy: every row chunk is scored on the workers
+            self._check_solved()
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has shape {X.shape}, but MEATransformer is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            return _parallel.dask_map_rows(
+                X, self.transform, self.n_components_, np.dtype(self.dtype))
         Xx = self._scaled_x(X)
         R = self.x_rotations_.astype(Xx.dtype)
         engine = _resolve_engine(self.device)

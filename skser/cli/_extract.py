@@ -377,9 +377,29 @@ def run_extract(args):
     settings = _settings(args, audio_dir, noises)
     lock = _RunLock(f"{output}.lock").acquire(output)
     try:
+        if getattr(args, "scheduler", None):
+            return _extract_on_cluster(args, audio_dir, output, corpus, noises, settings)
         return _extract_locked(args, audio_dir, output, corpus, noises, settings)
     finally:
         lock.release()
+
+
+def _extract_on_cluster(args, audio_dir, output, corpus, noises, settings):
+    """``_extract_locked`` with the features of every chunk computed on a Dask cluster."""
+    from contextlib import ExitStack
+
+    from skser._parallel import joblib_on_cluster
+
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(joblib_on_cluster(args.scheduler))
+        except ImportError as exc:
+            raise UsageError(str(exc)) from None
+        except OSError as exc:  # no scheduler at that address
+            raise UsageError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
+        if args.n_jobs is None:  # every worker thread of the cluster
+            args.n_jobs = -1
+        return _extract_locked(args, audio_dir, output, corpus, noises, settings)
 
 
 def _fail(args, skipped, what, why):

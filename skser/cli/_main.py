@@ -152,6 +152,10 @@ def build_parser():
                    help="parallel workers (-1 = all cores; default: 1, the faster choice on "
                         "2 cores or a busy machine: every worker first spends seconds loading "
                         "and compiling the feature code)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="compute the features on a Dask cluster, e.g. tcp://host:8786 (needs "
+                        "pip install skser[dask]); files are read here and rows are written "
+                        "here as each chunk comes back, so a rerun resumes as usual")
     p.add_argument("--noise-dir", metavar="DIR",
                    help="folder of noise recordings for noisy copies (needs --snrs)")
     p.add_argument("--snrs", type=_float, nargs="+", metavar="DB",

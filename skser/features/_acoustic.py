@@ -181,6 +181,12 @@ def feature_names(feature_set="egemaps_like"):
 
 def _extract_path(path, sr, feature_set, stamp=None):
     # ``stamp`` (size, mtime) only keys the cache, so an edited file is extracted again.
+    if "://" in path:  # s3://, gs://, memory://...: read through fsspec (skser[dask])
+        from .._parallel import is_url, load_audio_url
+
+        if is_url(path):
+            signal = load_audio_url(path, sr=sr)
+            return extract_features(signal, sr=sr, feature_set=feature_set)
     return extract_features(load_audio(path, sr=sr), sr=sr, feature_set=feature_set)
 
 
