@@ -42,6 +42,8 @@ TRUSTED_TYPES = (
     "skser._mea.MEATransformer",
     "skser.preprocessing.GroupStandardScaler",
     "skser._mbpls.SufficientStatistics",
+    "skser._mbpls.Moments",
+    "skser._semisupervised.LabelledOnly",
     "skser._mbpls.KernelPLSResult",
     "skser._layout.BlockLayout",
     "skser._persistence.TorchModuleState",
