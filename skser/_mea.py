@@ -21,7 +21,7 @@ from . import _mbpls, _parallel
 from ._device import resolve_device, torch_dtype
 from ._layout import find_layout
 from .utils._semi import check_classes_labelled, labelled_mask
-from .utils._validation import kept_on_failure
+from .utils._validation import check_row_labels, kept_on_failure
 
 RESPONSES = ("auto", "input", "labels", "input+labels", "target")
 CLASS_RESPONSES = ("labels", "input+labels")
@@ -695,6 +695,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         if y is None or self.response == "input" or _is_integer(self.response):
             return None, None
         y = _check_y(y, n_samples, targets=self.response in ("auto", "target"))
+        if y.dtype.kind not in "fc" and y.ndim == 1:
+            # None or NaN among labels is a missing label (an error naming its rows), not
+            # the unlabelled marker (-1).
+            check_row_labels(y, n_samples, "y")
         return y, labelled_mask(y)
 
     def _set_blocks(self, layout):

@@ -59,8 +59,8 @@ def _one_hot(y):
 def test_labelled_mask_follows_the_semi_supervised_convention():
     assert labelled_mask(np.array([3, -1, 0])).tolist() == [True, False, True]
     assert labelled_mask(np.array([0.5, np.nan, -1.0])).tolist() == [True, False, True]
-    assert labelled_mask(np.array(["a", -1, None, np.nan, "b"], dtype=object)).tolist() == [
-        True, False, False, False, True]
+    assert labelled_mask(np.array(["a", -1, "b"], dtype=object)).tolist() == [
+        True, False, True]
     assert labelled_mask(np.array(["a", "-1"])).all()  # strings have no unlabelled value
     assert labelled_mask(np.array([True, False])).all()
     two_d = np.array([[1.0, 2.0], [np.nan, np.nan], [0.0, -1.0]])
@@ -131,6 +131,15 @@ def test_nan_marks_unlabelled_float_labels_and_classes_never_hold_the_marker():
     assert c.response_type_ == "labels" and c.classes_.tolist() == ["ang", "hap", "sad"]
     np.testing.assert_allclose(c.transform(X), b.transform(X), atol=1e-12)
     assert c.n_labelled_seen_ == len(X) - len(X[::4])
+
+
+def test_missing_object_labels_are_refused_not_unlabelled():
+    """None or NaN among object labels is a missing label (an error naming its rows)."""
+    X, y, _ = _data()
+    names = np.array(["ang", "hap", "sad"], dtype=object)[y]
+    names[[3, 7]] = None
+    with pytest.raises(ValueError, match=r"y has 2 missing label\(s\) .*row\(s\) \[3, 7\]"):
+        MEATransformer(2, blocks=list(WIDTHS)).fit(X, names)
 
 
 def test_auto_with_every_row_unlabelled_is_unsupervised_and_labels_is_an_error():

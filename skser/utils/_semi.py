@@ -7,7 +7,7 @@ describe the data and may enter unsupervised statistics; their labels enter noth
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
@@ -15,15 +15,9 @@ UNLABELLED = -1
 
 
 def _is_unlabelled_value(value) -> bool:
-    if value is None:
-        return True
     if isinstance(value, bool | np.bool_):
         return False
-    if isinstance(value, Integral):
-        return int(value) == UNLABELLED
-    if isinstance(value, Real):
-        return bool(np.isnan(value))
-    return False
+    return isinstance(value, Integral) and int(value) == UNLABELLED
 
 
 def labelled_mask(y):
@@ -32,11 +26,12 @@ def labelled_mask(y):
     Parameters
     ----------
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Labels or targets. Unlabelled rows hold ``-1`` (integer labels), ``-1``, ``None`` or
-        NaN (object labels) or NaN (floating-point labels and targets). Strings and booleans
-        have no unlabelled value. For 2-D floating-point targets a row is unlabelled when all
-        its outputs are NaN; integer 2-D targets have no unlabelled value (-1 may be a
-        legitimate output there).
+        Labels or targets. Unlabelled rows hold ``-1`` (integer or object labels) or NaN
+        (floating-point labels and targets). Strings and booleans have no unlabelled value;
+        ``None`` or NaN among object labels is a *missing* label, not an unlabelled row
+        (callers refuse it with ``check_row_labels``). For 2-D floating-point targets a
+        row is unlabelled when all its outputs are NaN; integer 2-D targets have no
+        unlabelled value (-1 may be a legitimate output there).
 
     Returns
     -------
@@ -56,8 +51,8 @@ def labelled_mask(y):
     [True, True, False, True]
     >>> labelled_mask([0.5, float("nan")]).tolist()
     [True, False]
-    >>> labelled_mask(np.array(["ang", -1, None], dtype=object)).tolist()
-    [True, False, False]
+    >>> labelled_mask(np.array(["ang", -1, "sad"], dtype=object)).tolist()
+    [True, False, True]
     """
     y = np.asarray(y)
     kind = y.dtype.kind
