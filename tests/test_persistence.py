@@ -206,7 +206,7 @@ def _fitted_public_estimators(X, y):
         "LabelledOnly": lambda: LabelledOnly(SVC()),
         "GroupStandardScaler": GroupStandardScaler,
     }
-    for name, cls in all_estimators():
+    for name, _cls in all_estimators():
         if name in ("AcousticFeatures", "SSLEmbeddings"):  # take audio, hold no fitted state
             continue
         assert name in made, f"add {name} to this test: every estimator must save and load"
