@@ -188,8 +188,8 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     depend on the learnt code's scale. On real speech (``benchmarks/robust_ser.py``: EmoDB
     and URDU, cross-corpus and unseen speakers, clean and in noise at 20 to 0 dB, EDRL
     followed by :class:`MEATransformer` and an SVC) this replaced additive Gaussian noise of
-    standard deviation 0.1 and raised the card pipeline's mean UAR over ten seeds by 0.6
-    points with both feature sets tested, with a smaller seed-to-seed spread; the other
+    standard deviation 0.1 and raised the default EDRL-MEA pipeline's mean UAR over ten
+    seeds by 0.6 points with both feature sets tested, with a smaller seed-to-seed spread; the other
     defaults (``n_components`` 8 or 64 against 32, linear networks, group-aware partners,
     training without early stopping) gave no change consistent across the two feature sets,
     so they were kept (see ``docs/robustness.rst``).

@@ -1,4 +1,4 @@
-"""The card's pipeline: EDRLTransformer -> MEATransformer -> classifier, used as sklearn users do.
+"""The default EDRL-MEA pipeline (EDRL -> MEA -> classifier), used as sklearn users do.
 
 Routing ``groups`` to EDRL:
 
