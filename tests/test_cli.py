@@ -660,3 +660,32 @@ def test_help_does_not_import_the_progress_bar_library(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "--n-bootstrap" in res.stdout and res.stdout.strip().endswith("False")
+
+
+def test_fit_shows_its_stages_as_progress(features, tmp_path, monkeypatch):
+    import skser.cli._fit_predict as fit_predict
+    from skser.cli import main
+
+    shown = []
+
+    class Recorder:
+        def __init__(self, total, **kwargs):
+            shown.append(("total", total))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            shown.append(("closed",))
+
+        def set_postfix_str(self, text):
+            shown.append(("stage", text.split(" ")[0]))
+
+        def update(self, n):
+            shown.append(("update", n))
+
+    monkeypatch.setattr(fit_predict, "progress_bar", Recorder)
+    assert main(["fit", str(features), "-o", str(tmp_path / "m.skser"), "--model", "svc"]) == 0
+    assert shown == [("total", 3), ("stage", "training"), ("update", 1), ("stage", "calibrating"),
+                     ("update", 1), ("stage", "saving"), ("update", 1), ("closed",)]
+    assert (tmp_path / "m.skser").is_file()

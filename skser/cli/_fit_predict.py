@@ -84,9 +84,6 @@ def run_fit(args):
     settings = saved[0] or _infer_settings(cols)
     if settings is not None:
         settings = {"feature_set": settings["feature_set"], "sr": int(settings.get("sr", 16000))}
-    model = make_model(args.model, random_state=args.random_state, quick=args.quick)
-    model.fit(X, y)
-    confidence = _fit_confidence(model, X, y)
     metadata = {
         "format": FORMAT,
         "model": args.model,
@@ -98,7 +95,18 @@ def run_fit(args):
         "feature_mean": [float(v) for v in X.mean(axis=0)],
         "feature_std": [float(v) for v in X.std(axis=0)],
     }
-    save_model({"pipeline": model, "confidence": confidence}, output, metadata=metadata)
+    model = make_model(args.model, random_state=args.random_state, quick=args.quick)
+    # Three stages, shown on a terminal: training, the confidence calibration, saving.
+    with progress_bar(3, quiet=False, desc="fit", unit="step") as bar:
+        bar.set_postfix_str(f"training {MODEL_LABELS[args.model]} on {len(y)} rows")
+        model.fit(X, y)
+        bar.update(1)
+        bar.set_postfix_str("calibrating the confidence")
+        confidence = _fit_confidence(model, X, y)
+        bar.update(1)
+        bar.set_postfix_str(f"saving {output}")
+        save_model({"pipeline": model, "confidence": confidence}, output, metadata=metadata)
+        bar.update(1)
     print(f"fit: {MODEL_LABELS[args.model]} trained on {len(y)} clean rows x {len(cols)} "
           f"features ({', '.join(metadata['classes'])}); saved to {output}", file=sys.stderr)
     return 0
