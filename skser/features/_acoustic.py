@@ -356,7 +356,8 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
         Working sample rate in Hz, at least 8000. Files at other rates are resampled to it;
         arrays must already be at ``sr``.
     n_jobs : int, default=None
-        Number of joblib workers over utterances (``None``: 1, ``-1``: all cores).
+        Number of joblib workers over utterances (``None``: 1, ``-1``: all cores). Not used
+        by the ``hf:`` sets, whose model uses the cores within each forward pass.
     on_error : {"raise", "skip", "nan"}, default="raise"
         What to do with an utterance that cannot be processed (unreadable file, NaN samples).
         ``"raise"``: raise an error naming the file (with ``memory`` set, files already done
