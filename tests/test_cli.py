@@ -398,7 +398,7 @@ def test_library_advice_is_given_as_command_line_flags(tmp_path):
 def test_predict_with_a_table_instead_of_a_model_says_what_to_give(tmp_path):
     (tmp_path / "emodb.csv").write_text("path,emotion\na.wav,angry\n")
     line = _one_error_line(skser("predict", "emodb.csv", "x.wav", cwd=tmp_path))
-    assert "cannot load emodb.csv as a skser model (" in line
+    assert "cannot load emodb.csv as a skser model: emodb.csv is not a skser model file" in line
     assert "a model file written by 'skser fit -o MODEL.skser'" in line
 
 

@@ -38,6 +38,9 @@ from ._models import MODEL_LABELS, make_model
 
 FORMAT = "skser-model-1"  # the metadata layout of a model file written by 'skser fit'
 KNOWN_FEATURE_SETS = ("egemaps_like", "mfcc_stats")
+# What predict expects, said when its first argument is not a model file.
+_MODEL_FIRST = ("the first argument of 'skser predict' is a model file written by "
+                "'skser fit -o MODEL.skser', then the audio files")
 # A file is flagged as unlike the training speech when more than ATYPICAL_SHARE of its features
 # are more than ATYPICAL_Z training standard deviations from the training mean. On EmoDB
 # (egemaps_like) no training file has more than 2 of 88 such features, held-out Urdu speech
@@ -150,13 +153,14 @@ def _load_bundle(path, trust_pickle=False):
             model, meta = load_model(path, trusted_pickle=trust_pickle, return_metadata=True)
     except UntrustedModelError as exc:
         text = str(exc).replace("trusted_pickle=True", "--trust-pickle")
+        if "--trust-pickle" not in text:  # not a model at all: say what predict expects
+            text += f"; {_MODEL_FIRST}"
         raise UsageError(f"cannot load {path} as a skser model: {text}") from None
     except Exception as exc:  # noqa: BLE001 - a trusted pickle can raise anything
         why = " ".join(str(exc).split())[:120]
         raise UsageError(
             f"cannot load {path} as a skser model ({type(exc).__name__}"
-            f"{': ' + why if why else ''}); the first argument of 'skser predict' is a model "
-            "file written by 'skser fit -o MODEL.skser', then the audio files"
+            f"{': ' + why if why else ''}); {_MODEL_FIRST}"
         ) from None
     for w in caught:
         print(f"predict: warning: {w.message}", file=sys.stderr)
