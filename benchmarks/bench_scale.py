@@ -35,7 +35,8 @@ import soundfile as sf  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from skser import MEATransformer  # noqa: E402
-from skser.features import AUDIO_EXTENSIONS, AcousticFeatures  # noqa: E402
+from skser.features import AcousticFeatures  # noqa: E402
+from skser.features._audio_io import AUDIO_EXTENSIONS  # noqa: E402
 
 
 def audio_files(root, n):
