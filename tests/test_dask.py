@@ -45,7 +45,7 @@ def tcp_cluster():
     cluster.close()
 
 
-def _data(n=101, p=12, seed=0, unlabelled=True):
+def _data(n=49, p=12, seed=0, unlabelled=True):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, p)) @ rng.normal(size=(p, p)) + 5.0
     y = rng.integers(0, 3, size=n)
@@ -55,10 +55,10 @@ def _data(n=101, p=12, seed=0, unlabelled=True):
 
 
 CHUNKINGS = [
-    (101,),                      # one chunk
-    (25, 25, 25, 26),            # even
-    (1, 50, 3, 40, 7),           # ragged, with a one-row chunk
-    (1,) * 101,                  # one row per chunk: kept rows merged into moments
+    (49,),                       # one chunk
+    (12, 12, 12, 13),            # even
+    (1, 20, 3, 18, 7),           # ragged, with a one-row chunk
+    (1,) * 49,                   # one row per chunk: kept rows merged into moments
 ]
 
 
@@ -112,15 +112,15 @@ def test_mea_dask_fit_float32_and_regression_targets(client):
 def test_mea_dask_fit_without_a_client_uses_local_threads():
     X, y = _data()
     ref = MEATransformer(blocks=[6, 6]).fit(X, y)
-    _assert_same_model(MEATransformer(blocks=[6, 6]).fit(da.from_array(X, chunks=30), y), ref)
+    _assert_same_model(MEATransformer(blocks=[6, 6]).fit(da.from_array(X, chunks=15), y), ref)
 
 
 def test_mea_dask_partial_fit_equals_fit(client):
     X, y = _data()
     kwargs = dict(blocks=[6, 6], response="labels")
     model = MEATransformer(**kwargs)
-    model.partial_fit(da.from_array(X[:40], chunks=9), y[:40], classes=[0, 1, 2])
-    model.partial_fit(X[40:], y[40:])
+    model.partial_fit(da.from_array(X[:30], chunks=9), y[:30], classes=[0, 1, 2])
+    model.partial_fit(X[30:], y[30:])
     _assert_same_model(model, MEATransformer(**kwargs).fit(X, y))
 
 
@@ -128,10 +128,10 @@ def test_mea_dask_partial_fit_equals_fit(client):
 def test_mea_lazy_transform_equals_numpy(client, dtype):
     X, y = _data()
     model = MEATransformer(blocks=[6, 6], dtype=dtype).fit(X, y)
-    Xd = da.from_array(X, chunks=((1, 50, 50), (7, 5)))
+    Xd = da.from_array(X, chunks=((1, 24, 24), (7, 5)))
     scores = model.transform(Xd)
     assert isinstance(scores, da.Array)  # nothing computed yet
-    assert scores.chunks == ((1, 50, 50), (model.n_components_,))
+    assert scores.chunks == ((1, 24, 24), (model.n_components_,))
     assert scores.dtype == np.dtype(dtype)
     computed = scores.compute()
     np.testing.assert_allclose(computed, model.transform(X),
@@ -143,8 +143,8 @@ def test_mea_lazy_transform_equals_numpy(client, dtype):
 
 def test_mea_dask_errors_name_what_is_wrong(client):
     X, y = _data()
-    X[60, 3] = np.nan
-    with pytest.raises(ValueError, match=r"NaN or inf in 1 value.*column\(s\) \[3\].*row 60"):
+    X[30, 3] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or inf in 1 value.*column\(s\) \[3\].*row 30"):
         MEATransformer(blocks=[6, 6]).fit(da.from_array(X, chunks=25), y)
     X, y = _data()
     model = MEATransformer(blocks=[6, 6]).fit(X, y)
@@ -247,19 +247,22 @@ def _skser(*args, cwd, env=None):
                           timeout=300)
 
 
-def test_cli_extract_on_cluster_resumes_to_the_serial_table(tcp_cluster, wav_files, tmp_path):
+@pytest.mark.slow
+def test_cli_extract_on_cluster_resumes_to_the_serial_table(tcp_cluster, wav_files, tmp_path,
+                                                            monkeypatch):
+    from skser.cli import main
+
     manifest = _corpus_folder(tmp_path, wav_files)
-    common = ("extract", manifest, "--layout", "csv", "--chunk-size", "3", "-q")
-    res = _skser(*common, "-o", "serial.csv", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
+    monkeypatch.chdir(tmp_path)
+    common = ["extract", str(manifest), "--layout", "csv", "--chunk-size", "3", "-q"]
+    assert main([*common, "-o", "serial.csv"]) == 0
     address = tcp_cluster.scheduler_address
     # A client killed after the first chunk: its rows are on disk, the rerun does the rest.
     res = _skser(*common, "-o", "cluster.csv", "--scheduler", address, cwd=tmp_path,
                  env=_env(SKSER_EXTRACT_STOP_AFTER="3"))
     assert res.returncode == 75, res.stderr
     assert len(pd.read_csv(tmp_path / "cluster.csv.partial")) == 3
-    res = _skser(*common, "-o", "cluster.csv", "--scheduler", address, cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
+    assert main([*common, "-o", "cluster.csv", "--scheduler", address]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cluster.csv"),
                                   pd.read_csv(tmp_path / "serial.csv"))
 
@@ -277,6 +280,7 @@ def test_cli_extract_scheduler_without_dask(tmp_path, wav_files, monkeypatch, ca
 
 
 # ------------------------------------------------------------------------- model search
+@pytest.mark.slow
 def test_grid_search_on_cluster_equals_n_jobs_1(client):
     from joblib import parallel_config
     from sklearn.model_selection import GridSearchCV
