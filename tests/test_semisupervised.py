@@ -160,7 +160,7 @@ def test_edrl_accepts_minus_one_and_nan_masks(data, labels):
     elif labels == "float":
         y_in = np.where(tgt, np.nan, codes.astype(float))
     else:
-        y_in = _masked(y, tgt, marker=np.nan)
+        y_in = _masked(y, tgt)  # -1 among strings (None or NaN there is a missing label)
     groups = np.where(np.arange(len(y)) % 2, "s1", "s2")
     edrl = EDRLTransformer(**EDRL).fit(X, y_in, groups=groups)
     assert len(edrl.classes_) == 3 and edrl.n_unlabelled_ == 30
@@ -195,18 +195,23 @@ def _pipeline(classifier=None):
     ])
 
 
-@pytest.mark.parametrize("marker", [-1, np.nan])
-def test_pipeline_fits_source_labels_with_unlabelled_target_rows(data, marker):
+@pytest.mark.parametrize("labels", ["object", "float"])
+def test_pipeline_fits_source_labels_with_unlabelled_target_rows(data, labels):
     X, y, corpus = data
     tgt = corpus == "tgt"
-    pipe = _pipeline().fit(X, _masked(y, tgt, marker))
-    assert pipe.classes_.tolist() == ["angry", "happy", "sad"]
+    if labels == "object":
+        y_in, classes = _masked(y, tgt), ["angry", "happy", "sad"]
+    else:  # float labels mark unlabelled rows with NaN
+        y_in = np.where(tgt, np.nan, np.unique(y, return_inverse=True)[1].astype(float))
+        classes = [0.0, 1.0, 2.0]
+    pipe = _pipeline().fit(X, y_in)
+    assert pipe.classes_.tolist() == classes
     mea = pipe.named_steps["mea"]
     assert mea.n_samples_seen_ == 90 and mea.n_labelled_seen_ == 60
     assert mea.response_type_ == "labels"
-    assert set(pipe.predict(X[tgt])) <= {"angry", "happy", "sad"}
+    assert set(pipe.predict(X[tgt])) <= set(classes)
     # The unlabelled rows shape the transformers: the fit differs from the source-only one.
-    source_only = _pipeline().fit(X[~tgt], y[~tgt])
+    source_only = _pipeline().fit(X[~tgt], y_in[~tgt])
     assert not np.allclose(
         mea.x_rotations_, source_only.named_steps["mea"].x_rotations_
     )

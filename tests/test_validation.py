@@ -63,13 +63,22 @@ def test_missing_labels_are_refused_with_their_rows(call, value):
         call(X, y, corpus, _with_missing(speaker, value))
 
 
-@pytest.mark.parametrize("value", [None, np.nan, -1])
-def test_edrl_reads_missing_emotion_labels_as_unlabelled_rows(value):
+def test_edrl_reads_minus_one_as_unlabelled_rows():
     # scikit-learn's semi-supervised convention: such rows enter the standardisation only.
     X, y, _, _ = _data()
-    edrl = EDRLTransformer(**FAST).fit(X, _with_missing(y, value))
+    edrl = EDRLTransformer(**FAST).fit(X, _with_missing(y, -1))
     assert edrl.n_unlabelled_ == 2
     assert edrl.classes_.tolist() == ["ang", "hap", "neu", "sad"]
+
+
+@pytest.mark.parametrize("value", [None, np.nan])
+@pytest.mark.parametrize("estimator", [EDRLTransformer(**FAST), MEATransformer()], ids=str)
+def test_missing_emotion_labels_are_refused_not_read_as_unlabelled(estimator, value):
+    # A None or NaN among string labels is an emotion load_corpus could not name, not a
+    # deliberately unlabelled row (those are -1): it is refused with its rows.
+    X, y, _, _ = _data()
+    with pytest.raises(ValueError, match=rf"y has 2 {MISSING}\(s\) .*first at row\(s\) \[3, 7\]"):
+        estimator.fit(X, _with_missing(y, value))
 
 
 def test_missing_corpus_label_is_refused_by_the_evaluation():
@@ -104,10 +113,9 @@ def test_edrl_failed_first_fit_leaves_it_unfitted():
     assert not hasattr(edrl, "n_features_in_") and not hasattr(edrl, "classes_")
 
 
-@pytest.mark.parametrize("value", [None, np.nan])
-def test_mea_reads_missing_labels_as_unlabelled_rows(value):
+def test_mea_reads_minus_one_as_unlabelled_rows():
     X, _, _, speaker = _data()
-    mea = MEATransformer().fit(X, _with_missing(speaker, value))
+    mea = MEATransformer().fit(X, _with_missing(speaker, -1))
     assert mea.n_samples_seen_ == 40 and mea.n_labelled_seen_ == 38
 
 
