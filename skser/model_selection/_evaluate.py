@@ -239,14 +239,16 @@ def _fit_and_score(
                     (test_name, condition, metric, values[condition, metric], len(test_idx))
                 )
     if verbose > 0:
-        clean = [v for t, c, m, v, _ in records if c == CLEAN and m == metric_names[0]]
-        mean = np.nanmean(clean) if clean and not np.all(np.isnan(clean)) else np.nan
-        print(
-            f"[cross_corpus_evaluate] {label}: clean {metric_names[0]}={mean:.3f} "
-            f"({time.perf_counter() - start:.1f}s)",
-            flush=True,
-        )
+        _print_fit_line(records, metric_names[0], label, start)
     return records, errors, predictions
+
+
+def _print_fit_line(records, metric, label, start):
+    """The ``verbose`` line of one fit: its mean clean score and its time."""
+    clean = [v for t, c, m, v, _ in records if c == CLEAN and m == metric]
+    mean = np.nanmean(clean) if clean and not np.all(np.isnan(clean)) else np.nan
+    print(f"[cross_corpus_evaluate] {label}: clean {metric}={mean:.3f} "
+          f"({time.perf_counter() - start:.1f}s)", flush=True)
 
 
 def _predict_or_none(fitted, X_test, error_score):
@@ -419,13 +421,7 @@ def _fit_and_score_transductive(
                     (test_name, condition, metric, values[condition, metric], len(test_idx))
                 )
     if verbose > 0:
-        clean = [v for t, c, m, v, _ in records if c == CLEAN and m == metric_names[0]]
-        mean = np.nanmean(clean) if clean and not np.all(np.isnan(clean)) else np.nan
-        print(
-            f"[cross_corpus_evaluate] {label} (transductive): clean {metric_names[0]}="
-            f"{mean:.3f} ({time.perf_counter() - start:.1f}s)",
-            flush=True,
-        )
+        _print_fit_line(records, metric_names[0], f"{label} (transductive)", start)
     return records, errors, predictions
 
 
