@@ -136,9 +136,12 @@ def blas_threads(rows, n_columns) -> int | None:
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
-        idle = cores - os.getloadavg()[0]
+        # This process is one of the running tasks the load average counts: only the rest
+        # is other work (on an idle 2-core machine the fit alone reads as a load of ~1).
+        others = max(0.0, os.getloadavg()[0] - 1.0)
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return None
+    idle = cores - others
     return max(1, int(idle)) if idle < cores - 0.5 else None
 
 
