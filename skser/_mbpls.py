@@ -9,11 +9,13 @@ The statistics are those of two column sets: the data columns ``A`` (every block
 every row, and the target columns ``B`` (one-hot labels or regression targets) on the
 labelled rows only. They are row counts, column means and centred cross-products, always
 accumulated in float64. Statistics of two row sets merge exactly with the pairwise update of
-Chan, Golub & LeVeque (1979), so a model fitted chunk by chunk equals one fitted on all rows;
-a single array is also summed in row blocks that merge the same way, so memory stays
-``O(block x p + p^2)``. While a model has seen fewer rows than data columns it keeps the rows
-themselves instead of the ``p x p`` cross-product (the "wide" form) and the solver works
-with the ``n x n`` kernel. Standardisation and block scaling act on the statistics only, and
+Chan, Golub & LeVeque (1979), so a model fitted chunk by chunk equals one fitted on all
+rows. Within one array the raw cross-product is formed in place (float64 arrays BLAS can
+read) or in converted row blocks, and centred afterwards, with the columns the subtraction
+would round badly recomputed from centred values; memory stays ``O(block x p + p^2)``.
+While a model has seen fewer rows than data columns it keeps the rows themselves instead of
+the ``p x p`` cross-product (the "wide" form) and the solver works with the ``n x n``
+kernel. Standardisation and block scaling act on the statistics only, and
 the solver (Dayal & MacGregor 1997, improved kernel PLS) needs nothing else than ``XᵀX``
 (or the scaled rows) and ``XᵀY``.
 """
@@ -27,6 +29,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._device import native_threads
+
 BLOCK_SCALINGS = ("sqrt", "frobenius", "none")
 
 # Row blocks for the statistics (see ``block_rows``). At least this many rows, so that the
@@ -36,6 +40,14 @@ MIN_BLOCK_ROWS = 64
 # Rank-k updates smaller than this (rows x p^2 multiply-adds) run on one BLAS thread:
 # starting threads costs more than they save.
 SMALL_UPDATE_FLOPS = 5e7
+# Symmetric matrices up to this size are decomposed fully by numpy (measured at 4 to 10
+# columns: 16 us against 50 us for scipy's subset call, whose set-up dominates).
+SMALL_EIGH = 16
+# Columns whose mean exceeds this many standard deviations would lose more than about
+# eps * (1 + 10)² ~ 3e-14 of their scale when the centred cross-product is formed from the
+# raw one; :func:`data_moments` recomputes them from centred values (standardised features
+# never need it; raw pitch or energy functionals sometimes do).
+CANCELLATION_RATIO = 10.0
 
 
 # --------------------------------------------------------------------------- array helpers
@@ -51,13 +63,17 @@ def _top_eigenpairs(a, k, *, overwrite=False):
     """The ``k`` largest eigenvalues of the symmetric ``a`` (descending) and eigenvectors.
 
     numpy asks LAPACK for those pairs only (2 to 3.5 times faster than the full
-    decomposition at a few hundred to a few thousand columns); torch has no such option and
-    decomposes fully, once.
+    decomposition at a few hundred to a few thousand columns) except on matrices of at most
+    ``SMALL_EIGH`` columns, where the full decomposition costs a third of scipy's call;
+    torch has no such option and decomposes fully, once.
     """
     if _is_numpy(a):
         import scipy.linalg
 
         n = a.shape[0]
+        if n <= SMALL_EIGH:
+            vals, vecs = np.linalg.eigh(a)
+            return vals[::-1][:k].copy(), vecs[:, ::-1][:, :k].copy()
         vals, vecs = scipy.linalg.eigh(a, subset_by_index=[n - k, n - 1], overwrite_a=overwrite)
         return vals[::-1].copy(), vecs[:, ::-1].copy()
     import torch
@@ -192,46 +208,95 @@ def _column_mean(block):
 def data_moments(A, *, engine=None) -> Moments:
     """Moments of the rows of ``A`` (any floating dtype; never modified), in float64.
 
-    Summed in row blocks (:func:`block_rows`): each block is centred on its own mean in a
-    float64 buffer, its scatter is added by a symmetric rank-k update, and the blocks merge
-    by the pairwise update. Extra memory: one block and the ``p x p`` result. ``engine``: a
-    ``torch.device`` other than the CPU to compute on (the rows travel block by block).
+    One pass forms the raw cross-product ``AᵀA`` by a symmetric rank-k update and the column
+    sums; the centred cross-product is then ``AᵀA - n mean meanᵀ``. A float64 array that
+    is C- or Fortran-contiguous is read in place, in one product (no copy, the floor's own
+    cost without its centred copy); any other array is converted in row blocks
+    (:func:`block_rows`). The subtraction loses about ``eps (1 + |mean| / std)²`` of a
+    column's scale, so the columns whose mean exceeds ``CANCELLATION_RATIO`` standard
+    deviations (constant columns among them) are recomputed in a second pass from their
+    centred values. Extra memory: the ``p x p`` result, plus one block when ``A`` is
+    converted. ``engine``: a ``torch.device`` other than the CPU to compute on (the rows
+    travel block by block).
     """
     n, p = A.shape
     if engine is not None and engine.type != "cpu":
         return _data_moments_torch(A, engine)
-    from threadpoolctl import threadpool_limits
-
     step = block_rows(n, p, A.dtype.itemsize)
-    with threadpool_limits(blas_threads(min(step, n), p), user_api="blas"):
+    rows = n if _in_place(A) else min(step, n)
+    with native_threads(blas_threads(rows, p)):
         return _data_moments_numpy(A, step)
+
+
+def _in_place(A) -> bool:
+    """Whether BLAS can read ``A`` as it is: float64, C- or Fortran-contiguous."""
+    return A.dtype == np.float64 and (A.flags.c_contiguous or A.flags.f_contiguous)
+
+
+def _float64_blocks(A, step):
+    """``(start, block)`` over the rows of ``A`` in float64: ``A`` itself in one piece when
+    BLAS can read it in place, else contiguous float64 copies of ``step`` rows."""
+    if _in_place(A):
+        yield 0, A
+        return
+    for start in range(0, A.shape[0], step):
+        yield start, np.ascontiguousarray(A[start:start + step], dtype=np.float64)
+
+
+def _add_gram(block, c):
+    """``c += blockᵀ block`` on the upper triangle of the Fortran-ordered float64 ``c``."""
+    from scipy.linalg import blas
+
+    if block.flags.f_contiguous and not block.flags.c_contiguous:
+        return blas.dsyrk(1.0, block, beta=1.0, c=c, trans=1, lower=0, overwrite_c=1)
+    # A C-ordered (m, p) block: its transpose is Fortran-ordered (p, m) for BLAS.
+    return blas.dsyrk(1.0, block.T, beta=1.0, c=c, trans=0, lower=0, overwrite_c=1)
 
 
 def _data_moments_numpy(A, step):
     from scipy.linalg import blas
 
     n, p = A.shape
-    syrk, syr = blas.dsyrk, blas.dsyr
     m2 = np.zeros((p, p), order="F")
-    mean, seen = np.zeros(p), 0
-    buffer = np.empty((min(step, n), p))
-    for start in range(0, n, step):
-        block = A[start:start + step]
-        m = block.shape[0]
-        block_mean = _column_mean(block)
-        centred = buffer[:m]
-        np.subtract(block, block_mean, out=centred)
-        # centred is C-ordered (m, p): its transpose is Fortran-ordered (p, m) for BLAS.
-        m2 = syrk(1.0, centred.T, beta=1.0, c=m2, trans=0, lower=0, overwrite_c=1)
-        if seen:
-            delta = block_mean - mean
-            m2 = syr(seen * m / (seen + m), delta, a=m2, lower=0, overwrite_a=1)
-            mean += delta * (m / (seen + m))
-        else:
-            mean = block_mean
-        seen += m
+    total = np.zeros(p)
+    for _, block in _float64_blocks(A, step):
+        m2 = _add_gram(block, m2)
+        total += block.sum(0)
+    mean = total / n
+    raw_diagonal = m2.diagonal().copy()
+    # The symmetric rank-1 update keeps m2 exactly symmetric (ger's two triangles round
+    # differently).
+    m2 = blas.dsyr(-float(n), mean, a=m2, lower=0, overwrite_a=1)
     _fill_lower(m2)
+    # |mean| / std > R  <=>  n mean² > R² / (1 + R²) * Σ a² (exact arithmetic).
+    ratio = CANCELLATION_RATIO**2
+    cancelled = np.flatnonzero(n * mean**2 > ratio / (1.0 + ratio) * raw_diagonal)
+    if cancelled.size:
+        _recompute_centred(A, cancelled, mean, m2, step)
     return Moments(int(n), mean, mean, m2)
+
+
+def _recompute_centred(A, columns, mean, m2, step):
+    """Recompute the rows and columns ``columns`` of ``m2`` from centred values, in place.
+
+    ``C = A[:, columns] - mean[columns]``: ``m2[:, columns] = AᵀC - mean (Σ C)ᵀ`` (the
+    second term removes the rounding left in the column sums of ``C``, so the error is
+    linear, not quadratic, in ``|mean| / std``) and ``m2[columns, columns] = CᵀC``, whose
+    constant columns come out as the rounding of their mean, as with centred blocks.
+    """
+    n, p = A.shape
+    k = columns.size
+    cross, square, residual = np.zeros((p, k)), np.zeros((k, k)), np.zeros(k)
+    for start in range(0, n, step):
+        block = np.asarray(A[start:start + step], dtype=np.float64)
+        centred = block[:, columns] - mean[columns]
+        cross += block.T @ centred
+        square += centred.T @ centred
+        residual += centred.sum(0)
+    cross -= np.outer(mean, residual)
+    m2[:, columns] = cross
+    m2[columns, :] = cross.T
+    m2[np.ix_(columns, columns)] = square
 
 
 def _fill_lower(m2, step=256):
@@ -268,30 +333,44 @@ def _data_moments_torch(A, engine):
     return Moments(int(n), mean, mean, _as_float64(m2))
 
 
-def cross_moments(A, B, labelled) -> tuple[Moments, Moments]:
+def cross_moments(A, B, labelled, spread) -> tuple[Moments, Moments]:
     """Moments of ``A`` with ``B`` and of ``B`` with itself, over the ``labelled`` rows.
 
-    Summed in row blocks like :func:`data_moments`; ``B`` is small (classes or targets).
+    ``B`` (classes or targets: few columns) is centred on the labelled rows, and its
+    unlabelled rows are set to zero, so ``Aᵀ B_centred`` sums over the labelled rows
+    without a copy or a centring of ``A`` (read like in :func:`data_moments`); the rounding
+    left in the sums of the centred ``B`` is removed with the labelled mean of ``A``. That
+    leaves an error of about ``eps |mean| / spread`` of a column's scale, so the columns of
+    ``A`` whose labelled mean exceeds ``CANCELLATION_RATIO`` times their ``spread``
+    (standard deviations, any rows) are recomputed from centred values.
     """
     n, pa = A.shape
     pb = B.shape[1]
-    cross, target = Moments.empty(pa, pb), Moments.empty(pb, pb)
+    labelled = np.asarray(labelled, dtype=bool)
+    m = int(labelled.sum())
+    if m == 0:
+        return Moments.empty(pa, pb), Moments.empty(pb, pb)
+    B = np.asarray(B, dtype=np.float64)
+    mean_b = B[labelled].mean(0)
+    centred_b = np.where(labelled[:, None], B - mean_b, 0.0)
+    weights = labelled.astype(np.float64)
     step = block_rows(n, pa, A.dtype.itemsize)
-    for start in range(0, n, step):
-        rows = np.flatnonzero(labelled[start:start + step]) + start
-        if rows.size == 0:
-            continue
-        if rows.size == min(step, n - start):
-            a, b = A[start:start + step], B[start:start + step]
-        else:
-            a, b = A[rows], B[rows]
-        mean_a, mean_b = _column_mean(a), np.asarray(b, dtype=np.float64).mean(0)
-        a = a - mean_a
-        b = b - mean_b
-        m = rows.size
-        cross = cross.merge(Moments(m, mean_a, mean_b, a.T @ b))
-        target = target.merge(Moments(m, mean_b, mean_b, b.T @ b))
-    return cross, target
+    product, total = np.zeros((pa, pb)), np.zeros(pa)
+    for start, block in _float64_blocks(A, step):
+        stop = start + block.shape[0]
+        product += block.T @ centred_b[start:stop]
+        total += weights[start:stop] @ block
+    mean_a = total / m
+    product -= np.outer(mean_a, centred_b.sum(0))
+    far = np.flatnonzero(np.abs(mean_a) > CANCELLATION_RATIO * np.asarray(spread))
+    if far.size:
+        product[far] = 0.0
+        for start in range(0, n, step):
+            block = np.asarray(A[start:start + step, far], dtype=np.float64) - mean_a[far]
+            product[far] += block.T @ centred_b[start:start + step]
+    labelled_b = centred_b[labelled]
+    return (Moments(m, mean_a, mean_b, product),
+            Moments(m, mean_b, mean_b, labelled_b.T @ labelled_b))
 
 
 @dataclass
@@ -367,17 +446,24 @@ def chunk_statistics(A, B=None, labelled=None, *, engine=None, keep_rows=None
     ``keep_rows`` (default: with fewer rows than columns) keeps the rows (a float64 copy)
     instead of the ``p x p`` cross-product.
     """
-    n, p = A.shape
-    if keep_rows is None:
-        keep_rows = n < p
+    with np.errstate(over="ignore", invalid="ignore"):  # NaN, inf: the caller reports them
+        if keep_rows is None:
+            keep_rows = A.shape[0] < A.shape[1]
+        return _chunk_statistics(A, B, labelled, engine, keep_rows)
+
+
+def _chunk_statistics(A, B, labelled, engine, keep_rows):
+    n = A.shape[0]
     if keep_rows:
         stats = SufficientStatistics(None, np.array(A, dtype=np.float64))
+        spread = stats.rows.std(0)
     else:
         stats = SufficientStatistics(data_moments(A, engine=engine))
+        spread = np.sqrt(np.diag(stats.data.m2) / n)
     if B is not None:
         if labelled is None:
             labelled = np.ones(n, dtype=bool)
-        stats.cross, stats.target = cross_moments(A, B, labelled)
+        stats.cross, stats.target = cross_moments(A, B, labelled, spread)
     return stats
 
 

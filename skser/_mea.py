@@ -15,10 +15,9 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from threadpoolctl import threadpool_limits
 
 from . import _mbpls, _parallel
-from ._device import resolve_device, torch_dtype
+from ._device import native_threads, resolve_device, torch_dtype
 from ._layout import find_layout
 from .utils._semi import check_classes_labelled, labelled_mask
 from .utils._validation import check_row_labels, kept_on_failure
@@ -639,12 +638,12 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             if _parallel.is_dask_array(y):
                 y = y.compute()  # one label per row: small next to X
         else:
-            # The statistics are summed in float64 row blocks: X is neither cast nor copied.
+            # The statistics are summed in float64 (in place or in row blocks): X is
+            # neither cast nor copied, and its finiteness is read from the statistics.
             X = validate_data(
                 self, X, reset=first, dtype=(np.float64, np.float32), copy=False,
                 ensure_all_finite=False, ensure_min_samples=2 if final else 1,
             )
-            _check_finite(X, getattr(self, "feature_names_in_", None))
         y, labelled = self._check_labels(y, X.shape[0])
         if first:
             if classes is not None:
@@ -660,11 +659,23 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             chunk = _parallel.dask_statistics(X, targets, labelled)
         else:
             chunk = _mbpls.chunk_statistics(X, targets, labelled, engine=engine)
+            self._check_finite_statistics(chunk, X)
         self._statistics = chunk if first else self._statistics.merge(chunk)
         self.n_samples_seen_ = self._statistics.n
         self.n_labelled_seen_ = self._statistics.n_labelled
         self._solve_if_possible(engine, final)
         return self
+
+    def _check_finite_statistics(self, chunk, X):
+        """Raise on NaN or inf in X, seen in the column sums (a NaN or inf in any row
+        makes its column's mean one): no extra pass over X when it is finite."""
+        if np.isfinite(chunk.mean()[: X.shape[1]]).all():
+            return
+        _check_finite(X, getattr(self, "feature_names_in_", None))
+        raise ValueError(
+            "The column sums of X overflow float64 (values near 1e308); rescale X before "
+            "MEATransformer."
+        )
 
     def _check_dask_X(self, X, *, reset, min_samples):
         """Check a dask array's shape and dtype without computing it."""
@@ -880,7 +891,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             None if problem.xty is None else convert(problem.xty))
         x_rows = None if problem.x_rows is None else convert(problem.x_rows)
         # Small matrices: BLAS (and torch's) threads cost more in start-up than they save.
-        with threadpool_limits(1), _one_torch_thread(engine):
+        with native_threads(1, user_api=None), _one_torch_thread(engine):
             # XᵀY is ours (made by scaled_problem): the solver may deflate it in place.
             result = _mbpls.kernel_pls(
                 xtx, xty, self.n_components_, x_rows=x_rows, overwrite_xty=True

@@ -343,6 +343,23 @@ def test_nan_or_inf_names_the_column(bad):
         mea.transform(X)
 
 
+@pytest.mark.parametrize("rows", [5, 200])  # the wide form (rows kept) and cross-products
+def test_nan_or_inf_is_found_in_every_form_and_partial_fit_keeps_the_rows_seen(rows):
+    X = np.random.default_rng(0).normal(size=(rows, 11))
+    X[1, 9] = -np.inf
+    mea = MEATransformer(2, blocks=[4, 3, N_Y]).partial_fit(np.ones((1, 11)))
+    with pytest.raises(ValueError, match=r"NaN or inf in 1 value\(s\), in column\(s\) \[9\]"):
+        mea.partial_fit(X)
+    assert mea.n_samples_seen_ == 1
+
+
+def test_overflowing_column_sums_are_an_error_not_inf_statistics():
+    X = np.random.default_rng(0).normal(size=(50, 11))
+    X[:, 2] = 1.5e308
+    with pytest.raises(ValueError, match="column sums of X overflow float64"):
+        MEATransformer(2, blocks=[4, 3, N_Y]).fit(X)
+
+
 @pytest.mark.parametrize(
     ("blocks", "message"),
     [

@@ -17,8 +17,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import validate_data
-from threadpoolctl import threadpool_limits
 
+from .._device import native_threads
 from ._audio_io import (
     MIN_SAMPLE_RATE,
     AudioReadError,
@@ -610,7 +610,7 @@ class AcousticFeatures(TransformerMixin, BaseEstimator):
             # Items are consumed one by one, so a failure with on_error="raise" stops at once;
             # one BLAS thread: the per-frame products are small and threads only contend.
             results = (_work(item, self.sr, self.feature_set, memory) for item in items)
-            context = threadpool_limits(limits=1)
+            context = native_threads(1, user_api=None)
         else:
             tasks = (delayed(_work)(item, self.sr, self.feature_set, memory) for item in items)
             results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
