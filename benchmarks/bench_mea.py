@@ -24,6 +24,7 @@ Usage::
     python benchmarks/bench_mea.py            # full run, about 10 minutes on 2 cores
     python benchmarks/bench_mea.py --quick    # smaller sizes, under a minute
     python benchmarks/bench_mea.py --device cuda   # also time the torch CUDA path
+    python benchmarks/bench_mea.py --blas-threads 1 --sections grid   # busy machine
 """
 
 from __future__ import annotations
@@ -182,20 +183,34 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--device", default="cpu", help="also time this torch device")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="BLAS threads for the floor and MEA alike (default: BLAS's own); "
+                             "1 compares both fairly on a machine other jobs keep busy")
+    parser.add_argument("--sections", nargs="+", default=["grid", "peers", "single", "wide"],
+                        choices=["grid", "peers", "single", "wide"], help="what to run")
     args = parser.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.blas_threads, user_api="blas"):
+        run(args)
+
+
+def run(args):
+    sections = {"grid": lambda shapes: grid(shapes, args.device), "peers": peers,
+                "single": single_block, "wide": wide}
     if args.quick:
-        grid([(1_000, 100), (10_000, 100), (10_000, 500)], args.device)
-        peers([(10_000, 200)])
-        single_block([(5_000, 300)])
-        wide([(60, 3_000)])
-        return
-    grid([(1_000, 100), (1_000, 500),
-          (10_000, 100), (10_000, 500), (10_000, 2_000), (10_000, 5_000),
-          (100_000, 100), (100_000, 500), (100_000, 1_000),
-          (1_000_000, 100)], args.device)
-    peers([(10_000, 500), (30_000, 500)])
-    single_block([(10_000, 1_000), (10_000, 3_000)])
-    wide([(60, 12_000), (200, 30_000)])
+        shapes = {"grid": [(1_000, 100), (10_000, 100), (10_000, 500)],
+                  "peers": [(10_000, 200)], "single": [(5_000, 300)], "wide": [(60, 3_000)]}
+    else:
+        shapes = {"grid": [(1_000, 100), (1_000, 500),
+                           (10_000, 100), (10_000, 500), (10_000, 2_000), (10_000, 5_000),
+                           (100_000, 100), (100_000, 300), (100_000, 1_000),
+                           (1_000_000, 100)],
+                  "peers": [(10_000, 500), (30_000, 500)],
+                  "single": [(10_000, 1_000), (10_000, 3_000)],
+                  "wide": [(60, 12_000), (200, 30_000)]}
+    for name in args.sections:
+        sections[name](shapes[name])
 
 
 if __name__ == "__main__":
