@@ -417,7 +417,7 @@ def multi_source_markdown(wide, per_seed, ci, feature_set, command, seconds, n_r
         f"### Multi-source leave-one-corpus-out, task: {task_title(task)}, feature set: "
         f"`{feature_set}`",
         "",
-        f"Command: `{command}` ({seconds:.0f} s on this machine, both tables). "
+        f"Command: `{command}` ({seconds:.0f} s on this machine for this feature set and task). "
         f"{', '.join(SEEDED)}: mean over the EDRL seeds {seeds}; EDRL gets the training "
         "corpora as `groups`. Ratio: default pipeline / best baseline (by mean UAR) in the "
         "cell.",
@@ -507,6 +507,39 @@ def base_parser(description):
     return parser
 
 
+def run_task(args, extractor, feature_set, task, command):
+    """The markdown section of one feature set and task (the tables are printed too)."""
+    start = time.perf_counter()
+    data = load_data(args.data, extractor, args.cache, args.quick, task=task)
+    memory = str(args.memory or tempfile.mkdtemp(prefix="robust_ser-"))
+    models = seeded_pipelines(args.seeds, memory)
+    predictions = {}
+    groups = {name: "edrl__groups" for name in models if "EDRL" in name}
+    rows = multi_source_cells(models, data, groups, predictions)
+    multi, multi_seeds = average_seeds(results_table(rows), args.seeds)
+    best = max(BASELINES, key=lambda b: multi[b].iloc[:-1].mean())
+    ci = paired_bootstrap(data, predictions, list(multi_seeds.columns), best,
+                          n_resamples=args.n_resamples)
+    single = None
+    if not args.no_single_source:
+        two = {c: data[c] for c in SINGLE_SOURCE}
+        rows = cross_corpus_cells(models, two) + within_corpus_cells(models, two)
+        single, single_seeds = average_seeds(results_table(rows), args.seeds)
+    if args.memory is None:
+        shutil.rmtree(memory, ignore_errors=True)
+    seconds = time.perf_counter() - start
+    print(multi.map(lambda v: f"{100 * v:.1f}").to_string())
+    section = multi_source_markdown(multi, multi_seeds, ci, feature_set, command, seconds,
+                                    args.n_resamples, task)
+    print("\n".join(section.splitlines()[-4:]))
+    if single is not None:
+        print(single.map(lambda v: f"{100 * v:.1f}").to_string())
+        part = markdown(single, single_seeds, feature_set, command, seconds, task)
+        print("\n".join(part.splitlines()[-4:]))
+        section += "\n" + part
+    return section
+
+
 def main(argv=None):
     parser = base_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="25 files per class, for a smoke run")
@@ -516,9 +549,10 @@ def main(argv=None):
                         help="bootstrap resamples of the test utterances")
     parser.add_argument("--no-single-source", action="store_true",
                         help="skip the single-source table")
-    parser.add_argument("--task", choices=TASKS, default="emotion",
+    parser.add_argument("--task", choices=TASKS, nargs="+", default=["emotion"],
                         help="emotion categories (default), binary arousal or binary valence, "
-                             "mapped from each corpus' emotions")
+                             "mapped from each corpus' emotions; several tasks give one "
+                             "section each")
     args = parser.parse_args(argv)
     # EDRL trains small networks: one torch thread is faster than several on a busy machine.
     import torch
@@ -536,36 +570,9 @@ def main(argv=None):
                 print(f"skipping {feature_set}: the opensmile package is not installed",
                       file=sys.stderr)
                 continue
-        start = time.perf_counter()
         extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
-        data = load_data(args.data, extractor, args.cache, args.quick, task=args.task)
-        memory = str(args.memory or tempfile.mkdtemp(prefix="robust_ser-"))
-        models = seeded_pipelines(args.seeds, memory)
-        predictions = {}
-        groups = {name: "edrl__groups" for name in models if "EDRL" in name}
-        rows = multi_source_cells(models, data, groups, predictions)
-        multi, multi_seeds = average_seeds(results_table(rows), args.seeds)
-        best = max(BASELINES, key=lambda b: multi[b].iloc[:-1].mean())
-        ci = paired_bootstrap(data, predictions, list(multi_seeds.columns), best,
-                              n_resamples=args.n_resamples)
-        single = None
-        if not args.no_single_source:
-            two = {c: data[c] for c in SINGLE_SOURCE}
-            rows = cross_corpus_cells(models, two) + within_corpus_cells(models, two)
-            single, single_seeds = average_seeds(results_table(rows), args.seeds)
-        if args.memory is None:
-            shutil.rmtree(memory, ignore_errors=True)
-        seconds = time.perf_counter() - start
-        print(multi.map(lambda v: f"{100 * v:.1f}").to_string())
-        section = multi_source_markdown(multi, multi_seeds, ci, feature_set, command, seconds,
-                                        args.n_resamples, args.task)
-        print("\n".join(section.splitlines()[-4:]))
-        if single is not None:
-            print(single.map(lambda v: f"{100 * v:.1f}").to_string())
-            part = markdown(single, single_seeds, feature_set, command, seconds, args.task)
-            print("\n".join(part.splitlines()[-4:]))
-            section += "\n" + part
-        sections.append(section)
+        for task in args.task:
+            sections.append(run_task(args, extractor, feature_set, task, command))
     if args.output is not None:
         args.output.write_text("\n".join(sections))
         print(f"wrote {args.output}", file=sys.stderr)
