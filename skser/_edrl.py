@@ -246,10 +246,12 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     partners from fewer samples per bin with little change in their target. Groups,
     corruption, early stopping (stratified by bin) and unlabelled rows (NaN) work as for
     classes. Integer-valued floats (``1.0, 2.0, ...``) are classes, as in scikit-learn. On
-    synthetic data (``tests/test_edrl.py``) an EDRL -> ``MEATransformer(response="target")``
-    -> SVR pipeline regresses such a target with a CCC far above the same pipeline fitted
-    on shuffled targets; the measured effect of the distant-bin rule is in
-    ``docs/dimensional.rst``.
+    synthetic data (``benchmarks/edrl_regression.py``, five seeds) EDRL ->
+    :class:`MEATransformer` -> SVR reached a CCC of 0.639 ± 0.041, against 0.617 for
+    MEA -> SVR, 0.563 for SVR alone and -0.03 when fitted on shuffled targets; 3 or 10
+    bins (0.630, 0.626) and inter partners from any other bin (0.640) were the same within
+    the seed spread, so the distant-bin rule rests on the argument above, not on a measured
+    gain (``docs/dimensional.rst``).
 
     *Networks.* Encoders ``n_features -> hidden_layer_sizes -> n_components`` with ReLU
     between layers and a linear code; decoders mirror them with a linear output. ReLU was
