@@ -80,7 +80,9 @@ class PartnerSampler:
 
     * intra: the query's class block, minus the query's own (class, group) run when the class
       also occurs in another group, otherwise minus the query itself (when it is in the pool);
-    * inter: the whole pool minus the query's class block.
+    * inter: the whole pool minus the query's class block, or, with ``inter_gap = g > 0``
+      (ordinal classes: the bins of a continuous target), minus the blocks of classes
+      ``c - g`` to ``c + g``, so that inter partners come from a distant bin.
 
     A draw is ``r = floor(u * n_candidates)`` with ``u`` uniform, shifted past the cut-out run,
     so each candidate is equally likely and a batch needs a handful of tensor operations, with
@@ -97,11 +99,14 @@ class PartnerSampler:
     use_groups : bool
         Whether intra partners should come from another group where one exists.
     device : torch.device
+    inter_gap : int, default=0
+        Classes within this distance of the query's class (by code) are no inter partners.
+        ``0``: every other class is.
     """
 
     def __init__(
         self, pool_classes, pool_groups, query_classes, query_groups, query_pool_index,
-        use_groups, device,
+        use_groups, device, inter_gap=0,
     ):
         pool_classes = np.asarray(pool_classes, dtype=np.int64)
         pool_groups = np.asarray(pool_groups, dtype=np.int64)
@@ -144,13 +149,22 @@ class PartnerSampler:
         to = lambda a: torch.as_tensor(a, dtype=torch.int64, device=device)  # noqa: E731
         self.order = to(order)
         self._intra = (to(base), to(n_cand), to(skip_lo), to(skip_len))
+        # Inter: the pool minus the run of classes c - inter_gap ... c + inter_gap (contiguous
+        # in the sorted pool; just class c with inter_gap=0).
+        lo = np.maximum(c - inter_gap, 0)
+        hi = np.minimum(c + inter_gap, n_classes - 1)
+        inter_skip = cls_start[hi] + cls_count[hi] - cls_start[lo]
         self._inter = (
             torch.zeros(len(c), dtype=torch.int64, device=device),
-            to(n_pool - cls_count[c]),
-            to(cls_start[c]),
-            to(cls_count[c]),
+            to(n_pool - inter_skip),
+            to(cls_start[lo]),
+            to(inter_skip),
         )
-        if np.any(n_pool - cls_count[c] == 0):
+        if np.any(n_pool - inter_skip == 0):
+            if inter_gap:
+                raise ValueError(
+                    f"Inter partners need pool samples more than {inter_gap} bin(s) away from "
+                    "every query's bin; some bin has none.")
             raise ValueError("Inter-class partners need at least two classes in the pool.")
 
     def _draw(self, table, rows, u):
@@ -195,9 +209,12 @@ def _make_optimizer(params, learning_rate, weight_decay, device):
 def train_edrl(
     X, classes, groups, *, train_idx, val_idx, n_components, hidden_layer_sizes, max_epochs,
     batch_size, learning_rate, weight_decay, input_noise, n_iter_no_change, device, seed,
-    verbose, X_unlabelled=None, unlabelled_weight=0.0,
+    verbose, X_unlabelled=None, unlabelled_weight=0.0, inter_gap=0,
 ):
     """Train the EDRL network on standardised ``X`` (float32 numpy).
+
+    ``classes`` are class codes, or the ordinal bin codes of a continuous target with
+    ``inter_gap`` > 0 (inter partners then come from bins more than ``inter_gap`` away).
 
     With ``X_unlabelled`` (standardised float32 rows without a label) and a positive
     ``unlabelled_weight``, every minibatch also draws as many unlabelled rows, corrupts them
@@ -219,7 +236,7 @@ def train_edrl(
     n_train = len(train_idx)
     train_sampler = PartnerSampler(
         classes[train_idx], grp[train_idx], classes[train_idx], grp[train_idx],
-        np.arange(n_train), use_groups, device,
+        np.arange(n_train), use_groups, device, inter_gap=inter_gap,
     )
     alone_codes = np.unique(classes[train_idx][train_sampler.intra_alone])
 
@@ -229,7 +246,7 @@ def train_edrl(
         # the validation loss of successive epochs is then computed on the same pairs.
         val_sampler = PartnerSampler(
             classes[train_idx], grp[train_idx], classes[val_idx], grp[val_idx],
-            np.full(len(val_idx), -1), use_groups, device,
+            np.full(len(val_idx), -1), use_groups, device, inter_gap=inter_gap,
         )
         rows = torch.arange(len(val_idx), device=device)
         v_intra, v_inter = val_sampler.draw(rows, gen)

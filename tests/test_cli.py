@@ -689,3 +689,77 @@ def test_fit_shows_its_stages_as_progress(features, tmp_path, monkeypatch):
     assert shown == [("total", 3), ("stage", "training"), ("update", 1), ("stage", "calibrating"),
                      ("update", 1), ("stage", "saving"), ("update", 1), ("closed",)]
     assert (tmp_path / "m.skser").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# --task: binary arousal and valence
+# --------------------------------------------------------------------------------------------
+
+AROUSAL = {"neutral": "low", "sad": "low", "happy": "high", "angry": "high"}
+VALENCE = {"neutral": "positive", "happy": "positive", "sad": "negative", "angry": "negative"}
+
+
+def test_evaluate_task_arousal_is_evaluate_on_mapped_labels(features, tmp_path):
+    """--task arousal gives the same results as the emotions replaced by hand (Schuller et
+    al.'s map) in the table."""
+    table = pd.read_csv(features)
+    table["emotion"] = table["emotion"].map(AROUSAL)
+    table.to_csv(tmp_path / "by_hand.csv", index=False)
+    common = ("--models", "svc", "--scoring", "uar", "--no-plots", "--n-bootstrap", "0")
+    res = skser("evaluate", features, *common, "--task", "arousal", "-o", "task", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "UAR (%) of binary arousal" in res.stdout
+    assert "task arousal" in res.stderr
+    ref = skser("evaluate", "by_hand.csv", *common, "-o", "hand", cwd=tmp_path)
+    assert ref.returncode == 0, ref.stderr
+    got = pd.read_csv(tmp_path / "task" / "results.csv")
+    want = pd.read_csv(tmp_path / "hand" / "results.csv")
+    pd.testing.assert_frame_equal(got, want)
+    assert "binary arousal (high, low)" in (tmp_path / "task" / "results.md").read_text()
+
+
+def test_fit_task_valence_then_predict_prints_valence(features, corpus_dir, tmp_path):
+    from skser import load_model
+
+    model = tmp_path / "valence.skser"
+    res = skser("fit", features, "-o", model, "--model", "svc", "--task", "valence",
+                cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "task valence (negative, positive)" in res.stderr
+    saved, meta = load_model(model, return_metadata=True)
+    assert meta["task"] == "valence" and meta["classes"] == ["negative", "positive"]
+    files = [corpus_dir / "audio" / f"u{i:03d}.wav" for i in range(4)]
+    res = skser("predict", model, *files, "--proba", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    pred = pd.read_csv(io.StringIO(res.stdout))
+    assert list(pred.columns[:2]) == ["path", "valence"]
+    assert {"p_negative", "p_positive"} <= set(pred.columns)
+    table = pd.read_csv(features)
+    clean = table[table["condition"] == "clean"].set_index("path")
+    X = clean.loc[[f"audio/{f.name}" for f in files], meta["feature_columns"]].to_numpy()
+    assert pred["valence"].tolist() == list(saved["pipeline"].predict(X))
+    # the classifier was trained on mapped labels: same as fitting it on them directly
+    from sklearn.base import clone
+
+    y = clean[meta["feature_columns"] + ["emotion"]]
+    ref = clone(saved["pipeline"]).fit(y[meta["feature_columns"]].to_numpy(),
+                                       y["emotion"].map(VALENCE).to_numpy())
+    assert pred["valence"].tolist() == list(ref.predict(X))
+
+
+@pytest.mark.parametrize("command", [("evaluate", "--no-plots"), ("fit", "-o", "m.skser")])
+def test_task_with_an_unmapped_emotion_is_one_line(features, tmp_path, command):
+    table = pd.read_csv(features)
+    table.loc[table["emotion"] == "sad", "emotion"] = "frustrated"
+    table.to_csv(tmp_path / "odd.csv", index=False)
+    res = skser(command[0], "odd.csv", *command[1:], "--task", "arousal", cwd=tmp_path)
+    line = _one_error_line(res)
+    assert ("--task arousal: the emotion(s) ['frustrated'] of column 'emotion' have no arousal "
+            "class; the arousal map knows angry, boredom, calm") in line
+
+
+def test_task_choices_are_the_library_tasks():
+    from skser.cli._main import TASKS
+    from skser.datasets._dimensions import TASKS as LIBRARY_TASKS
+
+    assert TASKS == LIBRARY_TASKS

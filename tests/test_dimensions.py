@@ -349,3 +349,30 @@ def test_iemocap_ratings_to_classes(tmp_path):
     assert mapped["arousal_level"].tolist() == ["low", "high", "high", None, "low"]
     assert mapped["valence_level"].tolist() == ["positive", "positive", "negative", None,
                                                 "negative"]
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def test_task_labels_map_and_mask():
+    from skser.datasets._dimensions import _task_labels
+
+    labels = np.array(["angry", None, "neutral", "sad"], dtype=object)
+    y, keep = _task_labels(labels, "valence",
+                           mapping={"b": {"angry": "negative", "neutral": None, "sad": None}},
+                           corpus=["a", "a", "b", "a"])
+    assert y.tolist() == ["negative", None, None, "negative"]
+    assert keep.tolist() == [True, False, False, True]
+    y, keep = _task_labels(np.array([0, 1, 1]), "emotion")
+    assert y.tolist() == [0, 1, 1] and keep.all()
+
+
+@pytest.mark.parametrize("task, mapping, match", [
+    ("mood", None, r"task='mood' is not one of \['emotion', 'arousal', 'valence'\]"),
+    ("emotion", {"angry": "high"}, "needs task='arousal' or task='valence'"),
+])
+def test_task_labels_errors(task, mapping, match):
+    from skser.datasets._dimensions import _task_labels
+
+    with pytest.raises(ValueError, match=match):
+        _task_labels(["angry"], task, mapping=mapping)

@@ -473,3 +473,75 @@ def test_summarise_keeps_failed_fits():
     assert np.isnan(by_pipeline.loc["P", "clean"])
     table.loc[0, "value"] = 0.7
     np.testing.assert_allclose(summarise(table, index="pipeline").loc["P", "clean"], 0.6)
+
+
+# --------------------------------------------------------------------------- task option
+
+EMOTION_OF = np.array(["angry", "sad", "neutral"])
+
+
+def test_task_arousal_equals_evaluating_mapped_labels(corpora):
+    """task="arousal" gives exactly the table of the same estimator on hand-mapped labels."""
+    X, y, corpus, speakers, conditions = corpora
+    emotions = EMOTION_OF[y]
+    arousal = np.array(["high", "low", "low"])[y]          # Schuller et al.'s map, by hand
+    kwargs = dict(conditions=conditions, groups=speakers, n_splits=3)
+    by_task = cross_corpus_evaluate(LogisticRegression(), X, emotions, corpus, task="arousal",
+                                    **kwargs)
+    by_hand = cross_corpus_evaluate(LogisticRegression(), X, arousal, corpus, **kwargs)
+    pd.testing.assert_frame_equal(by_task, by_hand)
+    # and it differs from the 3-class table: the labels really were mapped
+    emotion = cross_corpus_evaluate(LogisticRegression(), X, emotions, corpus, **kwargs)
+    assert not np.allclose(emotion["value"], by_task["value"])
+
+
+def test_task_valence_uses_per_corpus_maps_and_drops_unmapped_rows(corpora):
+    X, y, corpus, speakers, conditions = corpora
+    emotions = EMOTION_OF[y].astype(object)
+    emotions[[0, 1]] = None                                 # missing emotions: left out
+    # corpus B drops its sad rows; A and C keep the default map
+    mapping = {"B": {"angry": "negative", "sad": None, "neutral": "positive"}}
+    dropped_b = int(((corpus == "B") & (emotions == "sad")).sum())
+    with pytest.warns(UserWarning, match=rf"task='valence': {2 + dropped_b} of 135 rows have "
+                                         rf"no valence class .*\(A: 2, B: {dropped_b}\)"):
+        table = cross_corpus_evaluate(LogisticRegression(), X, emotions, corpus,
+                                      conditions=conditions, groups=speakers, n_splits=3,
+                                      task="valence", mapping=mapping, verbose=0)
+    keep = pd.notna(emotions) & ~((corpus == "B") & (emotions == "sad"))
+    valence = np.where(emotions == "neutral", "positive", "negative")
+    expected = cross_corpus_evaluate(
+        LogisticRegression(), X[keep], valence[keep], corpus[keep],
+        conditions={k: v[keep] for k, v in conditions.items()}, groups=speakers[keep],
+        n_splits=3)
+    pd.testing.assert_frame_equal(table, expected)
+    assert table.loc[table["test"] == "B", "n"].iloc[0] == SIZES["B"] - dropped_b
+
+
+def test_task_verbose_prints_the_count(corpora, capsys):
+    X, y, corpus, _, _ = corpora
+    emotions = EMOTION_OF[y].astype(object)
+    emotions[5] = None
+    with pytest.warns(UserWarning, match="1 of 135 rows"):
+        cross_corpus_evaluate(LogisticRegression(), X, emotions, corpus, n_splits=None,
+                              task="arousal", verbose=1)
+    assert "task='arousal': 1 of 135 rows have no arousal class" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"task": "dominance"}, r"task='dominance' is not one of \['emotion', 'arousal', 'valence'\]"),
+    ({"mapping": {"angry": "high"}}, "mapping= maps emotions onto arousal or valence"),
+    ({"task": "arousal", "mapping": {"angry": "high"}},
+     r"\['neutral', 'sad'\] \(corpus 'C'\) are not in the given mapping"),
+])
+def test_task_errors(corpora, kwargs, match):
+    X, y, corpus, _, _ = corpora
+    with pytest.raises(ValueError, match=match):
+        cross_corpus_evaluate(LogisticRegression(), X, EMOTION_OF[y], corpus, n_splits=None,
+                              **kwargs)
+
+
+def test_task_with_no_mapped_row_is_an_error(corpora):
+    X, y, corpus, _, _ = corpora
+    with pytest.raises(ValueError, match="no row of y has a arousal class"):
+        cross_corpus_evaluate(LogisticRegression(), X, EMOTION_OF[y], corpus, n_splits=None,
+                              task="arousal", mapping={e: None for e in EMOTION_OF})

@@ -101,6 +101,46 @@ def split_conditions(table, *, label_column, corpus_column, snrs=None):
     return clean, conditions
 
 
+def task_rows(clean, *, label_column, task, corpus=None, command="evaluate"):
+    """The labels of ``task`` for the clean rows, and the rows that have one.
+
+    ``task="emotion"`` keeps the label column; ``"arousal"`` and ``"valence"`` map it onto
+    binary classes with :func:`skser.datasets.to_dimension`. Rows without a class are
+    counted on stderr; labels the map does not know are a usage error naming them.
+
+    Returns
+    -------
+    y : ndarray of str
+        The labels of the kept rows.
+    keep : ndarray of bool
+        Which rows of ``clean`` are kept.
+    """
+    from skser.datasets import AROUSAL_MAP, VALENCE_MAP, to_dimension
+    from skser.datasets._dimensions import _task_labels
+
+    labels = clean[label_column].astype(str).to_numpy(dtype=object)
+    try:
+        y, keep = _task_labels(labels, task, corpus=corpus)
+    except ValueError:
+        unknown = []
+        for label in pd.unique(labels):
+            try:
+                to_dimension([label], task)
+            except ValueError:
+                unknown.append(str(label))
+        known = sorted({"arousal": AROUSAL_MAP, "valence": VALENCE_MAP}[task])
+        raise UsageError(
+            f"--task {task}: the emotion(s) {sorted(unknown)[:10]} of column {label_column!r} "
+            f"have no {task} class; the {task} map knows {', '.join(known)} (and their "
+            "corpus spellings). Rename or drop those rows, or use --task emotion") from None
+    if not keep.any():
+        raise UsageError(f"--task {task}: no row of column {label_column!r} has a {task} class")
+    if not keep.all():
+        print(f"{command}: --task {task}: {int((~keep).sum())} of {len(keep)} clean rows have "
+              f"no {task} class and are left out", file=sys.stderr)
+    return np.asarray(y[keep]).astype(str), keep
+
+
 #: Cramér's V between speaker and emotion above which ``--normalise speaker`` warns: each
 #: speaker's mean then carries their emotions (URDU: 0.96; EmoDB, every speaker acting every
 #: emotion: 0.13).
@@ -185,10 +225,16 @@ def run_evaluate(args):
     clean, conds = split_conditions(table, label_column=args.label_column,
                                     corpus_column=args.corpus_column, snrs=args.snrs)
     cols = feature_columns(table, exclude=(args.label_column, args.corpus_column))
-    y = clean[args.label_column].astype(str).to_numpy()
+    task = getattr(args, "task", "emotion")
+    y, keep = task_rows(clean, label_column=args.label_column, task=task,
+                        corpus=clean[args.corpus_column].astype(str).to_numpy())
+    if not keep.all():
+        clean = clean[keep].reset_index(drop=True)
+        conds = {name: frame[keep].reset_index(drop=True) for name, frame in conds.items()}
     corpus = clean[args.corpus_column].astype(str).to_numpy()
+    what = "emotions" if task == "emotion" else f"{task} classes"
     if len(np.unique(y)) < 2:
-        raise UsageError(f"the clean rows have fewer than two emotions: {sorted(set(y))}")
+        raise UsageError(f"the clean rows have fewer than two {what}: {sorted(set(y))}")
     speakers = None
     if "speaker" in clean.columns and clean["speaker"].notna().all():
         speakers = clean["speaker"].astype(str).to_numpy()
@@ -222,7 +268,7 @@ def run_evaluate(args):
     outdir.mkdir(parents=True, exist_ok=True)
     quiet = getattr(args, "quiet", False)
     if not quiet:
-        print(f"evaluate: {len(y)} clean rows, {len(cols)} features, corpora "
+        print(f"evaluate: {len(y)} clean rows, {len(cols)} features, task {task}, corpora "
               f"{sorted(set(corpus))}, {len(conditions)} noisy conditions; "
               f"models {', '.join(args.models)}", file=sys.stderr)
     corpora = list(pd.unique(corpus))
@@ -267,13 +313,16 @@ def run_evaluate(args):
     metric = "uar" if "uar" in args.scoring else args.scoring[0]
     wide = summary_table(results, metric=metric)
     mode = ", with the unlabelled test speech" if args.transductive else ""
-    print(format_table(wide, title=f"{metric.upper()} (%), trained on clean speech{mode}"))
+    of = "" if task == "emotion" else f" of binary {task}"
+    print(format_table(wide, title=f"{metric.upper()} (%){of}, trained on clean speech{mode}"))
     print()
     pairs = pair_table(results, metric=metric)
     ci = " with 95% bootstrap intervals" if "ci_low" in results.columns and metric == "uar" else ""
     print(format_table(pairs, title=f"{metric.upper()} (%) per train -> test{ci}"))
     names = " ".join(Path(f).name for f in args.features)
-    note = (f"`skser evaluate {names}`: {len(y)} clean utterances, "
+    target = ("emotion categories" if task == "emotion"
+              else f"binary {task} ({', '.join(sorted(set(y)))}) mapped from the emotions")
+    note = (f"`skser evaluate {names}`: {len(y)} clean utterances, task: {target}, "
             f"normalisation: {args.normalise}. Within-corpus rows score the pooled "
             f"out-of-fold predictions of {n_splits or 'no'} speaker-independent folds; "
             "cross-corpus rows train on the clean rows of one corpus and test on another.")

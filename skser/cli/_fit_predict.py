@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import UsageError
-from ._evaluate import feature_columns, progress_bar, split_conditions
+from ._evaluate import feature_columns, progress_bar, split_conditions, task_rows
 from ._extract import load_settings, read_tables
 from ._models import MODEL_LABELS, make_model
 
@@ -70,15 +70,18 @@ def run_fit(args):
     table = read_tables(args.features)
     clean, _ = split_conditions(table, label_column=args.label_column, corpus_column=None)
     cols = feature_columns(table, exclude=(args.label_column,))
+    task = getattr(args, "task", "emotion")
+    y, keep = task_rows(clean, label_column=args.label_column, task=task, command="fit")
+    clean = clean[keep].reset_index(drop=True)
     X = clean[cols].to_numpy(dtype=np.float64)
     try:
         check_finite_columns(X, cols, name="table",
                              advice="Drop or fix those rows before fitting.")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    y = clean[args.label_column].astype(str).to_numpy()
     if len(np.unique(y)) < 2:
-        raise UsageError(f"fit needs at least two emotions, the table has {sorted(set(y))}")
+        what = "emotions" if task == "emotion" else f"{task} classes"
+        raise UsageError(f"fit needs at least two {what}, the table has {sorted(set(y))}")
     saved = [load_settings(f) for f in args.features]
     kinds = {None if s is None else (s.get("feature_set"), s.get("sr")) for s in saved}
     if len(kinds) > 1:
@@ -90,6 +93,8 @@ def run_fit(args):
     metadata = {
         "format": FORMAT,
         "model": args.model,
+        # what the model predicts: "emotion", or the binary "arousal" / "valence" class
+        "task": task,
         "feature_columns": cols,
         "features": settings,  # None: the table's features are not skser's, predict refuses
         "classes": [str(c) for c in np.unique(y)],
@@ -111,7 +116,8 @@ def run_fit(args):
         save_model({"pipeline": model, "confidence": confidence}, output, metadata=metadata)
         bar.update(1)
     print(f"fit: {MODEL_LABELS[args.model]} trained on {len(y)} clean rows x {len(cols)} "
-          f"features ({', '.join(metadata['classes'])}); saved to {output}", file=sys.stderr)
+          f"features, task {task} ({', '.join(metadata['classes'])}); saved to {output}",
+          file=sys.stderr)
     return 0
 
 
@@ -242,7 +248,8 @@ def run_predict(args):
                   f"features more than {ATYPICAL_Z:g} standard deviations from the training "
                   "mean; pure noise or music looks like this): its emotion is a guess",
                   file=sys.stderr)
-    header = ["path", "emotion"]
+    # A model fitted with --task arousal or valence predicts that class (older files: emotion).
+    header = ["path", str(bundle.get("task", "emotion"))]
     if proba:
         header += ["confidence", "atypical_features"] + [f"p_{c}" for c in classes]
     rows = []

@@ -72,6 +72,21 @@ def _float(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+#: The --task choices; skser.datasets._dimensions.TASKS, spelled out so that 'skser --help'
+#: imports nothing of the library.
+TASKS = ("emotion", "arousal", "valence")
+
+
+def _add_task(parser, command):
+    what = "train and score" if command == "evaluate" else "train the model to predict"
+    parser.add_argument(
+        "--task", choices=TASKS, default="emotion",
+        help=f"what to {what}: the emotions of the label column (default), or binary arousal "
+             "(low/high) or binary valence (negative/positive) mapped from them by the maps "
+             "of the cross-corpus literature (angry, happy, fearful, surprised: high arousal; "
+             "happy, surprised, neutral, calm: positive valence)")
+
+
 def build_parser():
     """Return the :class:`argparse.ArgumentParser` of the ``skser`` command."""
     from skser import __version__
@@ -216,6 +231,7 @@ def build_parser():
                         "(0: no intervals; default: %(default)s)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar or progress messages")
+    _add_task(p, "evaluate")
     p.add_argument("--transductive", action="store_true",
                    help="adapt to the unlabelled test speech: each test set's features (never "
                         "its labels) join the training fit as unlabelled rows; one fit per "
@@ -241,6 +257,7 @@ def build_parser():
                    help="model (default: %(default)s)")
     p.add_argument("--label-column", default="emotion",
                    help="column with the emotions (default: %(default)s)")
+    _add_task(p, "fit")
     p.add_argument("--quick", action="store_true", help="shorter EDRL training")
     p.add_argument("--random-state", type=int, default=0, metavar="N",
                    help="seed of the model (default: %(default)s)")
@@ -252,7 +269,8 @@ def build_parser():
         help="predict the emotion of audio files with a saved model",
         description=(
             "Extract features from audio files with the settings saved with the model and "
-            "print one 'path,emotion' line per file (CSV with a header). Empty, too short "
+            "print one 'path,emotion' line per file (CSV with a header; 'path,arousal' or "
+            "'path,valence' for a model fitted with --task arousal or valence). Empty, too short "
             "and silent files get an empty emotion: no emotion can be judged from them."
         ),
     )

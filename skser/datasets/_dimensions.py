@@ -449,3 +449,34 @@ def add_dimensions(table, dimensions=("arousal", "valence"), *, levels=2, mappin
         cut = thresholds.get(d) if isinstance(thresholds, Mapping) else thresholds
         out[f"{d}_level"] = bin_ratings(table[d], d, levels=levels, thresholds=cut)
     return out
+
+
+#: What a model can be trained to recognise from emotion labels: the emotion categories
+#: themselves, or the binary arousal or valence class they map onto.
+TASKS = ("emotion", "arousal", "valence")
+
+
+def _check_task(task, mapping=None):
+    if task not in TASKS:
+        raise ValueError(f"task={task!r} is not one of {list(TASKS)}.")
+    if task == "emotion" and mapping is not None:
+        raise ValueError("mapping= maps emotions onto arousal or valence classes; it needs "
+                         "task='arousal' or task='valence' (task='emotion' keeps the labels).")
+
+
+def _task_labels(labels, task, *, mapping=None, corpus=None):
+    """The labels of ``task`` for emotion ``labels``, and which rows have one.
+
+    ``task="emotion"`` keeps the labels; ``"arousal"`` and ``"valence"`` map them with
+    :func:`to_dimension` (two levels), ``corpus`` selecting per-corpus maps of ``mapping``.
+
+    Returns ``(labels, keep)``: an object array with the task label of each row (None where
+    the emotion is missing or its map drops it; the labels as given for ``"emotion"``) and a
+    boolean mask of the rows that have one.
+    """
+    _check_task(task, mapping)
+    values = np.asarray(labels, dtype=object)
+    if task == "emotion":
+        return np.asarray(labels), np.ones(len(values), dtype=bool)
+    mapped = to_dimension(values, task, mapping=mapping, corpus=corpus)
+    return mapped, pd.notna(mapped).astype(bool)

@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
+from ..datasets._dimensions import _check_task, _task_labels
 from ..metrics import SCORERS, get_scorers
 from ..utils._semi import labelled_mask
 from ..utils._validation import check_row_labels
@@ -68,6 +69,36 @@ def _check_inputs(X, y, corpus, conditions, groups):
                 "same utterances mixed with noise)."
             )
     return y, corpus, dict(conditions), groups
+
+
+def _map_task(X, y, corpus, task, mapping, verbose):
+    """Map the emotion labels ``y`` onto the classes of ``task``.
+
+    Returns ``(y, keep)``: the task labels (a placeholder where the map gives none) and the
+    rows to keep, or ``(y, None)`` for ``task="emotion"``. Warns with the count of rows
+    left out per corpus.
+    """
+    _check_task(task, mapping)
+    if task == "emotion":
+        return y, None
+    n = _num_samples(X)
+    labels = np.asarray(y, dtype=object)
+    if labels.ndim != 1 or labels.shape[0] != n:
+        raise ValueError(f"y must hold one label per row ({n} rows), got shape {labels.shape}.")
+    corpus = check_row_labels(corpus, n, "corpus")
+    mapped, keep = _task_labels(labels, task, mapping=mapping, corpus=corpus)
+    if not keep.any():
+        raise ValueError(f"task={task!r}: no row of y has a {task} class (all {n} emotions are "
+                         "missing or mapped to None); check y and mapping.")
+    if not keep.all():
+        dropped = pd.Series(corpus[~keep]).astype(str).value_counts(sort=False)
+        where = ", ".join(f"{c}: {k}" for c, k in dropped.items())
+        msg = (f"task={task!r}: {int((~keep).sum())} of {n} rows have no {task} class (their "
+               f"emotion is missing or the map drops it) and are left out ({where}).")
+        warnings.warn(msg, UserWarning, stacklevel=3)
+        if verbose > 0:
+            print(f"[cross_corpus_evaluate] {msg}", flush=True)
+    return np.where(keep, mapped, "").astype(object), keep
 
 
 def _within_folds(y, groups, rows, n_splits, corpus_name):
@@ -442,6 +473,8 @@ def cross_corpus_evaluate(
     n_bootstrap=0,
     random_state=None,
     transductive=False,
+    task="emotion",
+    mapping=None,
 ):
     """Evaluate an estimator within and across corpora, on clean and degraded features.
 
@@ -473,7 +506,7 @@ def cross_corpus_evaluate(
     X : array-like of shape (n_samples, n_features)
         Clean features of all corpora (numpy array or pandas DataFrame).
     y : array-like of shape (n_samples,)
-        Emotion labels.
+        Emotion labels (any labels with ``task="emotion"``).
     corpus : array-like of shape (n_samples,)
         Corpus label of each row.
     conditions : dict of str -> array-like of shape (n_samples, n_features), default=None
@@ -525,6 +558,21 @@ def cross_corpus_evaluate(
         where no label is needed, and the final classifier should be wrapped in
         :class:`skser.LabelledOnly` (a fitted classifier with ``-1`` among its classes is an
         error). See the user guide's chapter on adaptation.
+    task : {"emotion", "arousal", "valence"}, default="emotion"
+        What is recognised and scored. ``"emotion"`` uses ``y`` as it is. ``"arousal"`` and
+        ``"valence"`` map the emotions of ``y`` onto binary arousal (``low``/``high``) or
+        binary valence (``negative``/``positive``) with
+        :func:`skser.datasets.to_dimension` (the maps of Schuller et al. 2010, the
+        cross-corpus standard), passing ``corpus`` so that per-corpus maps apply; models
+        are trained and scored on those classes. Rows whose emotion is missing, or that the
+        map drops (``None``), are left out before anything is fitted, with a
+        ``UserWarning`` (and, with ``verbose``, a line) counting them per corpus; the ``n``
+        column counts the rows kept. Emotions the map does not know raise a ``ValueError``
+        naming them.
+    mapping : dict, optional
+        With ``task="arousal"`` or ``"valence"``: the ``mapping`` of
+        :func:`~skser.datasets.to_dimension`, one ``{emotion: class}`` map or one per corpus
+        (``{corpus: {emotion: class}}``, keyed by the names in ``corpus``).
 
     Returns
     -------
@@ -570,8 +618,22 @@ def cross_corpus_evaluate(
     1     a    a  white 0 dB  60
     2     a    b       clean  60
     3     a    b  white 0 dB  60
+
+    Binary arousal from emotion labels (rows without a class would be left out):
+
+    >>> emotions = np.array(["angry", "happy", "sad", "neutral"])[y % 4]
+    >>> arousal = cross_corpus_evaluate(LogisticRegression(), X, emotions, corpus,
+    ...                                 n_splits=None, task="arousal")
+    >>> arousal[["train", "test", "metric", "n"]].values.tolist()
+    [['a', 'b', 'uar', 60], ['b', 'a', 'uar', 60]]
     """
+    y, keep = _map_task(X, y, corpus, task, mapping, verbose)
     y, corpus, conditions, groups = _check_inputs(X, y, corpus, conditions, groups)
+    if keep is not None and not keep.all():
+        rows = np.flatnonzero(keep)
+        X, y, corpus = _safe_indexing(X, rows), y[rows], corpus[rows]
+        groups = None if groups is None else groups[rows]
+        conditions = {name: _safe_indexing(Xc, rows) for name, Xc in conditions.items()}
     scorers = get_scorers(scoring)
     if not (
         isinstance(error_score, numbers.Number)
