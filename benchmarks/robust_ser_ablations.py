@@ -156,6 +156,10 @@ def multi_variants():
             lambda s: _card(s), True, corpus),
         "default pipeline, no groups": (lambda s: _card(s), True, None),
         "default pipeline, speaker groups": (lambda s: _card(s), True, speaker),
+        "early stopping on held-out training corpora (validation='groups'), corpus groups": (
+            lambda s: _card(s, edrl={"validation": "groups"}), True, corpus),
+        "early stopping on held-out speakers (validation='groups'), speaker groups": (
+            lambda s: _card(s, edrl={"validation": "groups"}), True, speaker),
         "EDRL 30 epochs, no early stopping, corpus groups": (
             lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 30}), True, corpus),
         "EDRL 100 epochs, no early stopping, corpus groups": (
