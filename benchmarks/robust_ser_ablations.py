@@ -67,13 +67,29 @@ class KeepBlocks(TransformerMixin, BaseEstimator):
         return LayoutArray(np.asarray(X)[:, columns], BlockLayout(tuple(names), sizes))
 
 
+class RefitEDRL(EDRLTransformer):
+    """EDRL whose number of epochs is chosen on held-out groups, then refitted on all rows.
+
+    The first fit stops early on whole held-out groups (``validation="groups"``); the second
+    trains on every row, without early stopping, for the epoch count the first one kept.
+    """
+
+    def fit(self, X, y, groups=None):
+        probe = EDRLTransformer(**{**self.get_params(), "validation": "groups"})
+        epochs = probe.fit(X, y, groups=groups).best_epoch_
+        params = {**self.get_params(), "early_stopping": False, "max_epochs": epochs}
+        fitted = EDRLTransformer(**params).fit(X, y, groups=groups)
+        self.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
+        return self
+
+
 # A folder for Pipeline(memory=...): variants that differ only after EDRL (MEA settings, no
 # MEA) reuse its fit for the same seed, training data and groups.
 MEMORY = {"folder": None}
 
 
-def _card(seed, edrl=None, mea=None, clf=None, keep=None):
-    steps = [("edrl", EDRLTransformer(random_state=seed, **(edrl or {})))]
+def _card(seed, edrl=None, mea=None, clf=None, keep=None, edrl_class=EDRLTransformer):
+    steps = [("edrl", edrl_class(random_state=seed, **(edrl or {})))]
     if keep is not None:
         steps.append(("keep", KeepBlocks(keep)))
     steps += [("mea", MEATransformer(**(mea or {}))), ("clf", clf if clf is not None else SVC())]
@@ -160,6 +176,10 @@ def multi_variants():
             lambda s: _card(s, edrl={"validation": "groups"}), True, corpus),
         "early stopping on held-out speakers (validation='groups'), speaker groups": (
             lambda s: _card(s, edrl={"validation": "groups"}), True, speaker),
+        "epochs chosen on held-out training corpora, then refit on all rows, corpus groups": (
+            lambda s: _card(s, edrl_class=RefitEDRL), True, corpus),
+        "epochs chosen on held-out speakers, then refit on all rows, speaker groups": (
+            lambda s: _card(s, edrl_class=RefitEDRL), True, speaker),
         "EDRL 30 epochs, no early stopping, corpus groups": (
             lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 30}), True, corpus),
         "EDRL 100 epochs, no early stopping, corpus groups": (
@@ -211,9 +231,11 @@ def summaries(cells, baselines):
                        .max(axis=1))
     out = {}
     for column in cells.columns:
+        per_target = ()
         if PROTOCOL["name"] == "multi":
-            fourth = 100 * (cells[column].groupby(level="setting").mean()
-                            - best_per_target).min()
+            targets = cells[column].groupby(level="setting", sort=False).mean()
+            fourth = 100 * (targets - best_per_target[targets.index]).min()
+            per_target = tuple(100 * targets)
         else:
             fourth = 100 * cells[column][setting.isin(CROSS)].mean()
         out[column] = (
@@ -223,7 +245,7 @@ def summaries(cells, baselines):
             fourth,
             100 * cells[column][condition == "clean"].mean(),
             100 * cells[column][condition == "0 dB"].mean(),
-        )
+        ) + per_target
     return out
 
 
@@ -248,7 +270,7 @@ def run(data, seeds, only=None):
     return rows
 
 
-def markdown(rows, feature_set, n_seeds):
+def markdown(rows, feature_set, n_seeds, targets=None):
     def cell(values, fmt):
         values = np.asarray(values)
         if len(values) == 1:
@@ -256,24 +278,29 @@ def markdown(rows, feature_set, n_seeds):
         spread = fmt.replace("+", "")
         return (fmt + " ± " + spread).format(values.mean(), values.std(ddof=1))
 
+    multi = PROTOCOL["name"] == "multi"
+    targets = [f"-> {t}" for t in (targets or ())] if multi else []
     lines = [
         f"### Ablations ({PROTOCOL['name']}-source protocol), feature set `{feature_set}`",
         "",
         f"Mean ± standard deviation over {n_seeds} EDRL seeds (one run for variants without "
-        "EDRL). Worst cell: lowest difference to the best baseline of that cell.",
+        "EDRL). Worst cell: lowest difference to the best baseline of that cell."
+        + (" `-> corpus`: mean UAR of that held-out corpus over its 5 conditions."
+           if targets else ""),
         "",
         "| variant | mean UAR | / best baseline | worst cell | "
-        + ("worst target corpus" if PROTOCOL["name"] == "multi" else "cross-corpus")
-        + " | clean | 0 dB |",
-        "|---|---|---|---|---|---|---|",
+        + ("worst target corpus" if multi else "cross-corpus")
+        + " | clean | 0 dB |" + "".join(f" {t} |" for t in targets),
+        "|---|---|---|---|---|---|---|" + "---|" * len(targets),
     ]
-    fourth = "{:+.1f}" if PROTOCOL["name"] == "multi" else "{:.1f}"
+    fourth = "{:+.1f}" if multi else "{:.1f}"
     for name, stats in rows:
         columns = list(zip(*stats))
         lines.append(
             f"| {name} | {cell(columns[0], '{:.1f}')} | {cell(columns[1], '{:.3f}')} | "
             f"{cell(columns[2], '{:+.1f}')} | {cell(columns[3], fourth)} | "
             f"{cell(columns[4], '{:.1f}')} | {cell(columns[5], '{:.1f}')} |"
+            + "".join(f" {cell(c, '{:.1f}')} |" for c in columns[6:6 + len(targets)])
         )
     return "\n".join(lines + [""])
 
@@ -302,7 +329,7 @@ def main(argv=None):
         rows = run(data, args.seeds, args.only)
         if args.memory is None:
             shutil.rmtree(MEMORY["folder"], ignore_errors=True)
-        section = markdown(rows, feature_set, len(args.seeds))
+        section = markdown(rows, feature_set, len(args.seeds), list(data))
         section += (f"\nCommand: `python benchmarks/robust_ser_ablations.py "
                     f"{shlex.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")
         print(section)

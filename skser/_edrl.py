@@ -127,12 +127,13 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         ``e ~ N(0, I)``. The default spans clean rows down to rows that are half noise.
         ``0`` trains on the clean rows.
     early_stopping : bool, default=True
-        Hold out a stratified ``validation_fraction`` of the training set, stop when its loss
-        has not improved for ``n_iter_no_change`` epochs and restore the best weights. The
+        Hold out part of the training set (see ``validation``), stop when its loss has not
+        improved for ``n_iter_no_change`` epochs and restore the best weights. By default the
         held-out rows come from the training corpus; when the model will meet other corpora,
         a fixed short training (``False`` with ``max_epochs=30``) transferred better on the
         single-source robustness benchmark, and no differently (within the seed spread) when
-        trained on three corpora and tested on a fourth (``docs/robustness.rst``).
+        trained on three corpora and tested on a fourth (``docs/robustness.rst``), where
+        holding out whole corpora or speakers (``validation="groups"``) did not help either.
     validation_fraction : float, default=0.1
         Share of the training rows held out for early stopping: of each class with
         ``validation="stratified"``; at least this share, in whole groups, with

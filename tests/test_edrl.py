@@ -600,3 +600,11 @@ def test_bad_validation_name_is_an_error():
     X, y = _data()
     with pytest.raises(InvalidParameterError, match="validation"):
         EDRLTransformer(**FAST, validation="speakers").fit(X, y)
+
+
+def test_group_validation_verbose_names_the_held_out_share(capsys):
+    X, y, groups = _grouped_data(n_groups=6)
+    EDRLTransformer(**FAST, validation="groups", validation_fraction=0.2, verbose=1).fit(
+        X, y, groups=groups
+    )
+    assert "validation: 2 of 6 groups held out (24 of 72 rows)" in capsys.readouterr().out
