@@ -83,6 +83,39 @@ class RefitEDRL(EDRLTransformer):
         return self
 
 
+class EpochsByHeldOutUAR(EDRLTransformer):
+    """EDRL whose training length is chosen by the UAR on held-out groups, then refitted.
+
+    For every group in turn (leave one group out), EDRL is trained without early stopping on
+    the other groups for each length in ``lengths``, an SVC is trained on its output and
+    scored (UAR) on the held-out group; the length with the best mean UAR over the groups is
+    then trained on every row. This chooses the training length by what the pipeline needs,
+    emotion recognition on a corpus (or speaker) not trained on, rather than by
+    reconstruction.
+    """
+
+    lengths = (10, 30, 100)
+
+    def fit(self, X, y, groups=None):
+        from sklearn.metrics import balanced_accuracy_score
+
+        X, y, groups = np.asarray(X), np.asarray(y), np.asarray(groups)
+        params = {**self.get_params(), "early_stopping": False}
+        scores = np.zeros(len(self.lengths))
+        for g in np.unique(groups):
+            held = groups == g
+            for i, epochs in enumerate(self.lengths):
+                edrl = EDRLTransformer(**{**params, "max_epochs": epochs})
+                Z = edrl.fit_transform(X[~held], y[~held], groups=groups[~held])
+                svc = SVC().fit(Z, y[~held])
+                scores[i] += balanced_accuracy_score(y[held], svc.predict(edrl.transform(X[held])))
+        self.chosen_epochs_ = self.lengths[int(np.argmax(scores))]
+        fitted = EDRLTransformer(**{**params, "max_epochs": self.chosen_epochs_}).fit(
+            X, y, groups=groups)
+        self.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
+        return self
+
+
 # A folder for Pipeline(memory=...): variants that differ only after EDRL (MEA settings, no
 # MEA) reuse its fit for the same seed, training data and groups.
 MEMORY = {"folder": None}
@@ -129,6 +162,8 @@ def variants():
             lambda s: _card(s, keep=("intra", "inter")), True, None),
         "intra partners from other speakers (edrl__groups)": (
             lambda s: _card(s), True, "edrl__groups"),
+        "early stopping on held-out speakers (validation='groups', edrl__groups)": (
+            lambda s: _card(s, edrl={"validation": "groups"}), True, "edrl__groups"),
         "input_noise=0 (no corruption)": (
             lambda s: _card(s, edrl={"input_noise": 0.0}), True, None),
         "input_noise=0.25": (lambda s: _card(s, edrl={"input_noise": 0.25}), True, None),
@@ -180,6 +215,8 @@ def multi_variants():
             lambda s: _card(s, edrl_class=RefitEDRL), True, corpus),
         "epochs chosen on held-out speakers, then refit on all rows, speaker groups": (
             lambda s: _card(s, edrl_class=RefitEDRL), True, speaker),
+        "training length (10, 30 or 100 epochs) chosen by leave-one-training-corpus-out "
+        "UAR, corpus groups": (lambda s: _card(s, edrl_class=EpochsByHeldOutUAR), True, corpus),
         "EDRL 30 epochs, no early stopping, corpus groups": (
             lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 30}), True, corpus),
         "EDRL 100 epochs, no early stopping, corpus groups": (
