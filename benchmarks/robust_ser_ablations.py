@@ -13,7 +13,14 @@ the table gives the mean and standard deviation over them of
 * the worst cell: the lowest difference to the best baseline of that cell, in UAR points,
 * the worst target corpus (multi-source: mean over its 5 conditions, minus that of its best
   baseline) or, single-source, the mean UAR of the 10 cross-corpus cells,
-* the mean UAR of the clean cells and of the 0 dB cells.
+* the mean UAR of the clean cells and of the 0 dB cells,
+* multi-source only: the mean UAR of each held-out corpus over its 5 conditions.
+
+The multi-source variants include three ways of choosing EDRL's training length for
+transfer: early stopping on whole held-out training corpora or speakers
+(``EDRLTransformer(validation="groups")``), the same choice of epoch followed by a refit on
+all rows (``RefitEDRL``), and the length chosen by leave-one-training-corpus-out UAR
+(``EpochsByHeldOutUAR``).
 
 Usage::
 
