@@ -13,7 +13,14 @@ the table gives the mean and standard deviation over them of
 * the worst cell: the lowest difference to the best baseline of that cell, in UAR points,
 * the worst target corpus (multi-source: mean over its 5 conditions, minus that of its best
   baseline) or, single-source, the mean UAR of the 10 cross-corpus cells,
-* the mean UAR of the clean cells and of the 0 dB cells.
+* the mean UAR of the clean cells and of the 0 dB cells,
+* multi-source only: the mean UAR of each held-out corpus over its 5 conditions.
+
+The multi-source variants include three ways of choosing EDRL's training length for
+transfer: early stopping on whole held-out training corpora or speakers
+(``EDRLTransformer(validation="groups")``), the same choice of epoch followed by a refit on
+all rows (``RefitEDRL``), and the length chosen by leave-one-training-corpus-out UAR
+(``EpochsByHeldOutUAR``).
 
 Usage::
 
@@ -67,13 +74,62 @@ class KeepBlocks(TransformerMixin, BaseEstimator):
         return LayoutArray(np.asarray(X)[:, columns], BlockLayout(tuple(names), sizes))
 
 
+class RefitEDRL(EDRLTransformer):
+    """EDRL whose number of epochs is chosen on held-out groups, then refitted on all rows.
+
+    The first fit stops early on whole held-out groups (``validation="groups"``); the second
+    trains on every row, without early stopping, for the epoch count the first one kept.
+    """
+
+    def fit(self, X, y, groups=None):
+        probe = EDRLTransformer(**{**self.get_params(), "validation": "groups"})
+        epochs = probe.fit(X, y, groups=groups).best_epoch_
+        params = {**self.get_params(), "early_stopping": False, "max_epochs": epochs}
+        fitted = EDRLTransformer(**params).fit(X, y, groups=groups)
+        self.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
+        return self
+
+
+class EpochsByHeldOutUAR(EDRLTransformer):
+    """EDRL whose training length is chosen by the UAR on held-out groups, then refitted.
+
+    For every group in turn (leave one group out), EDRL is trained without early stopping on
+    the other groups for each length in ``lengths``, an SVC is trained on its output and
+    scored (UAR) on the held-out group; the length with the best mean UAR over the groups is
+    then trained on every row. This chooses the training length by what the pipeline needs,
+    emotion recognition on a corpus (or speaker) not trained on, rather than by
+    reconstruction.
+    """
+
+    lengths = (10, 30, 100)
+
+    def fit(self, X, y, groups=None):
+        from sklearn.metrics import balanced_accuracy_score
+
+        X, y, groups = np.asarray(X), np.asarray(y), np.asarray(groups)
+        params = {**self.get_params(), "early_stopping": False}
+        scores = np.zeros(len(self.lengths))
+        for g in np.unique(groups):
+            held = groups == g
+            for i, epochs in enumerate(self.lengths):
+                edrl = EDRLTransformer(**{**params, "max_epochs": epochs})
+                Z = edrl.fit_transform(X[~held], y[~held], groups=groups[~held])
+                svc = SVC().fit(Z, y[~held])
+                scores[i] += balanced_accuracy_score(y[held], svc.predict(edrl.transform(X[held])))
+        self.chosen_epochs_ = self.lengths[int(np.argmax(scores))]
+        fitted = EDRLTransformer(**{**params, "max_epochs": self.chosen_epochs_}).fit(
+            X, y, groups=groups)
+        self.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
+        return self
+
+
 # A folder for Pipeline(memory=...): variants that differ only after EDRL (MEA settings, no
 # MEA) reuse its fit for the same seed, training data and groups.
 MEMORY = {"folder": None}
 
 
-def _card(seed, edrl=None, mea=None, clf=None, keep=None):
-    steps = [("edrl", EDRLTransformer(random_state=seed, **(edrl or {})))]
+def _card(seed, edrl=None, mea=None, clf=None, keep=None, edrl_class=EDRLTransformer):
+    steps = [("edrl", edrl_class(random_state=seed, **(edrl or {})))]
     if keep is not None:
         steps.append(("keep", KeepBlocks(keep)))
     steps += [("mea", MEATransformer(**(mea or {}))), ("clf", clf if clf is not None else SVC())]
@@ -113,6 +169,8 @@ def variants():
             lambda s: _card(s, keep=("intra", "inter")), True, None),
         "intra partners from other speakers (edrl__groups)": (
             lambda s: _card(s), True, "edrl__groups"),
+        "early stopping on held-out speakers (validation='groups', edrl__groups)": (
+            lambda s: _card(s, edrl={"validation": "groups"}), True, "edrl__groups"),
         "input_noise=0 (no corruption)": (
             lambda s: _card(s, edrl={"input_noise": 0.0}), True, None),
         "input_noise=0.25": (lambda s: _card(s, edrl={"input_noise": 0.25}), True, None),
@@ -156,6 +214,16 @@ def multi_variants():
             lambda s: _card(s), True, corpus),
         "default pipeline, no groups": (lambda s: _card(s), True, None),
         "default pipeline, speaker groups": (lambda s: _card(s), True, speaker),
+        "early stopping on held-out training corpora (validation='groups'), corpus groups": (
+            lambda s: _card(s, edrl={"validation": "groups"}), True, corpus),
+        "early stopping on held-out speakers (validation='groups'), speaker groups": (
+            lambda s: _card(s, edrl={"validation": "groups"}), True, speaker),
+        "epochs chosen on held-out training corpora, then refit on all rows, corpus groups": (
+            lambda s: _card(s, edrl_class=RefitEDRL), True, corpus),
+        "epochs chosen on held-out speakers, then refit on all rows, speaker groups": (
+            lambda s: _card(s, edrl_class=RefitEDRL), True, speaker),
+        "training length (10, 30 or 100 epochs) chosen by leave-one-training-corpus-out "
+        "UAR, corpus groups": (lambda s: _card(s, edrl_class=EpochsByHeldOutUAR), True, corpus),
         "EDRL 30 epochs, no early stopping, corpus groups": (
             lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 30}), True, corpus),
         "EDRL 100 epochs, no early stopping, corpus groups": (
@@ -207,9 +275,11 @@ def summaries(cells, baselines):
                        .max(axis=1))
     out = {}
     for column in cells.columns:
+        per_target = ()
         if PROTOCOL["name"] == "multi":
-            fourth = 100 * (cells[column].groupby(level="setting").mean()
-                            - best_per_target).min()
+            targets = cells[column].groupby(level="setting", sort=False).mean()
+            fourth = 100 * (targets - best_per_target[targets.index]).min()
+            per_target = tuple(100 * targets)
         else:
             fourth = 100 * cells[column][setting.isin(CROSS)].mean()
         out[column] = (
@@ -219,7 +289,7 @@ def summaries(cells, baselines):
             fourth,
             100 * cells[column][condition == "clean"].mean(),
             100 * cells[column][condition == "0 dB"].mean(),
-        )
+        ) + per_target
     return out
 
 
@@ -244,7 +314,7 @@ def run(data, seeds, only=None):
     return rows
 
 
-def markdown(rows, feature_set, n_seeds):
+def markdown(rows, feature_set, n_seeds, targets=None):
     def cell(values, fmt):
         values = np.asarray(values)
         if len(values) == 1:
@@ -252,24 +322,29 @@ def markdown(rows, feature_set, n_seeds):
         spread = fmt.replace("+", "")
         return (fmt + " ± " + spread).format(values.mean(), values.std(ddof=1))
 
+    multi = PROTOCOL["name"] == "multi"
+    targets = [f"-> {t}" for t in (targets or ())] if multi else []
     lines = [
         f"### Ablations ({PROTOCOL['name']}-source protocol), feature set `{feature_set}`",
         "",
         f"Mean ± standard deviation over {n_seeds} EDRL seeds (one run for variants without "
-        "EDRL). Worst cell: lowest difference to the best baseline of that cell.",
+        "EDRL). Worst cell: lowest difference to the best baseline of that cell."
+        + (" `-> corpus`: mean UAR of that held-out corpus over its 5 conditions."
+           if targets else ""),
         "",
         "| variant | mean UAR | / best baseline | worst cell | "
-        + ("worst target corpus" if PROTOCOL["name"] == "multi" else "cross-corpus")
-        + " | clean | 0 dB |",
-        "|---|---|---|---|---|---|---|",
+        + ("worst target corpus" if multi else "cross-corpus")
+        + " | clean | 0 dB |" + "".join(f" {t} |" for t in targets),
+        "|---|---|---|---|---|---|---|" + "---|" * len(targets),
     ]
-    fourth = "{:+.1f}" if PROTOCOL["name"] == "multi" else "{:.1f}"
+    fourth = "{:+.1f}" if multi else "{:.1f}"
     for name, stats in rows:
         columns = list(zip(*stats))
         lines.append(
             f"| {name} | {cell(columns[0], '{:.1f}')} | {cell(columns[1], '{:.3f}')} | "
             f"{cell(columns[2], '{:+.1f}')} | {cell(columns[3], fourth)} | "
             f"{cell(columns[4], '{:.1f}')} | {cell(columns[5], '{:.1f}')} |"
+            + "".join(f" {cell(c, '{:.1f}')} |" for c in columns[6:6 + len(targets)])
         )
     return "\n".join(lines + [""])
 
@@ -298,7 +373,7 @@ def main(argv=None):
         rows = run(data, args.seeds, args.only)
         if args.memory is None:
             shutil.rmtree(MEMORY["folder"], ignore_errors=True)
-        section = markdown(rows, feature_set, len(args.seeds))
+        section = markdown(rows, feature_set, len(args.seeds), list(data))
         section += (f"\nCommand: `python benchmarks/robust_ser_ablations.py "
                     f"{shlex.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")
         print(section)

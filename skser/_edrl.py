@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -81,6 +82,36 @@ def _is_continuous(y):
     return y.dtype.kind == "f" and type_of_target(y) == "continuous"
 
 
+def _group_validation_split(codes, groups, fraction, rng):
+    """Indices ``(train, validation)`` where validation is made of whole groups, or ``None``.
+
+    The groups (speakers or corpora) are visited in a random order; a group joins the
+    validation set when every class still keeps at least two training samples without it
+    (an intra-class partner exists for each), until the validation set holds at least
+    ``fraction`` of the samples. With groups as large as corpora this is one group or more,
+    whatever ``fraction``. Returns ``None`` when fewer than two groups exist or no group can
+    be held out (the caller then falls back to the stratified split).
+    """
+    n_classes = int(codes.max()) + 1
+    names = np.unique(groups)
+    if len(names) < 2:
+        return None
+    left = np.bincount(codes, minlength=n_classes)
+    target = fraction * len(codes)
+    held = np.zeros(len(codes), dtype=bool)
+    for g in rng.permutation(names):
+        if held.sum() >= target:
+            break
+        rows = groups == g
+        taken = np.bincount(codes[rows], minlength=n_classes)
+        if np.all((taken == 0) | (left - taken >= 2)):
+            held |= rows
+            left -= taken
+    if not held.any():
+        return None
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
 class EDRLTransformer(TransformerMixin, BaseEstimator):
     """Emotion-disentangled representation learning (EDRL) of speech features.
 
@@ -115,14 +146,25 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         ``e ~ N(0, I)``. The default spans clean rows down to rows that are half noise.
         ``0`` trains on the clean rows.
     early_stopping : bool, default=True
-        Hold out a stratified ``validation_fraction`` of the training set, stop when its loss
-        has not improved for ``n_iter_no_change`` epochs and restore the best weights. The
+        Hold out part of the training set (see ``validation``), stop when its loss has not
+        improved for ``n_iter_no_change`` epochs and restore the best weights. By default the
         held-out rows come from the training corpus; when the model will meet other corpora,
         a fixed short training (``False`` with ``max_epochs=30``) transferred better on the
         single-source robustness benchmark, and no differently (within the seed spread) when
-        trained on three corpora and tested on a fourth (``docs/robustness.rst``).
+        trained on three corpora and tested on a fourth (``docs/robustness.rst``), where
+        holding out whole corpora or speakers (``validation="groups"``) did not help either.
     validation_fraction : float, default=0.1
-        Share of each class held out for early stopping.
+        Share of the training rows held out for early stopping: of each class with
+        ``validation="stratified"``; at least this share, in whole groups, with
+        ``validation="groups"``.
+    validation : {"stratified", "groups"}, default="stratified"
+        How early stopping picks its held-out rows. ``"stratified"``: a random
+        ``validation_fraction`` of every class. ``"groups"``: whole groups of the ``groups``
+        passed to ``fit`` (speakers or corpora), so that the kept epoch is the one that
+        reconstructs best for a speaker or corpus never trained on; every class keeps at least
+        two training rows. Without ``groups``, with a single group, or when no group can be
+        held out without taking a class's last training rows, a ``UserWarning`` says so and
+        the stratified split is used. See Notes, *Early stopping*.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
@@ -274,6 +316,12 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     one fixed set of partners, drawn from the training samples once, so successive epochs
     are compared on the same pairs. With no sample to hold out (tiny data) training runs
     ``max_epochs`` epochs and ``val_*`` entries are ``None``.
+    With ``validation="groups"`` the held-out rows are whole groups instead, drawn in a random
+    order until they reach ``validation_fraction`` of the rows, skipping a group whose removal
+    would leave a class with fewer than two training rows; their partners come from the
+    training groups, so the validation loss measures reconstruction for an unseen speaker or
+    corpus. With corpora as groups this holds out at least one corpus (a third of the rows
+    when three corpora are pooled).
 
     *Output.* ``[intra | inter | input]`` in float64; the ``input`` block is ``X`` as given
     (not standardised). For numpy output the array is a
@@ -345,6 +393,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         "input_noise": [Interval(Real, 0, 1, closed="both")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation": [StrOptions({"stratified", "groups"})],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
@@ -367,6 +416,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         input_noise=0.5,
         early_stopping=True,
         validation_fraction=0.1,
+        validation="stratified",
         n_iter_no_change=10,
         device="cpu",
         n_threads=1,
@@ -385,6 +435,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         self.input_noise = input_noise
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.validation = validation
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.n_threads = n_threads
@@ -527,9 +578,12 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         seed = _seed_from(self.random_state)
         rng = np.random.default_rng(seed)
         if self.early_stopping:
-            train_idx, val_idx = _stratified_validation_split(
-                codes, self.validation_fraction, rng
-            )
+            split = None
+            if self.validation == "groups":
+                split = self._group_split(codes, group_codes, rng)
+            if split is None:
+                split = _stratified_validation_split(codes, self.validation_fraction, rng)
+            train_idx, val_idx = split
         else:
             train_idx, val_idx = np.arange(len(codes)), np.empty(0, dtype=np.int64)
 
@@ -566,6 +620,36 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
             sizes["input"] = X.shape[1]
         self.block_sizes_ = sizes
         return self
+
+    def _group_split(self, codes, group_codes, rng):
+        """The ``validation="groups"`` split, or ``None`` (with a warning) to fall back."""
+        if group_codes is None:
+            reason = "fit got no groups"
+        else:
+            # A copy of the generator: a fallback is then exactly the stratified split.
+            split = _group_validation_split(
+                codes, group_codes, self.validation_fraction, copy.deepcopy(rng)
+            )
+            if split is not None:
+                if self.verbose:
+                    n_held = len(np.unique(group_codes[split[1]]))
+                    print(f"[EDRL] validation: {n_held} of {len(np.unique(group_codes))} "
+                          f"groups held out ({len(split[1])} of {len(codes)} rows)", flush=True)
+                return split
+            n_groups = len(np.unique(group_codes))
+            reason = (
+                "the labelled rows hold a single group" if n_groups < 2 else
+                f"none of the {n_groups} groups can be held out without leaving a class "
+                "with fewer than two training rows"
+            )
+        warnings.warn(
+            f"validation='groups' holds out whole groups for early stopping, but {reason}; "
+            "the stratified split (validation_fraction of every class) is used instead. "
+            "Pass the speaker or corpus of each row as groups (edrl__groups=... in a "
+            "Pipeline), or set validation='stratified'.",
+            UserWarning,
+        )
+        return None
 
     def transform(self, X):
         """Embed ``X``: ``[intra | inter | input]`` (``[intra | inter]`` without passthrough).

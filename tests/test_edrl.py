@@ -456,3 +456,156 @@ def test_n_threads_does_not_change_the_result():
     one = EDRLTransformer(**FAST, n_threads=1).fit_transform(X, y)
     two = EDRLTransformer(**FAST, n_threads=2).fit_transform(X, y)
     np.testing.assert_allclose(one, two, rtol=1e-5, atol=1e-5)
+
+
+# --------------------------------------------------------------------------------------------
+# Early stopping on held-out groups (validation="groups")
+
+
+def _spy_split(monkeypatch):
+    """Record the (train_idx, val_idx) that fit passes to the training loop."""
+    import skser._edrl_training as training
+
+    seen = []
+    real = training.train_edrl
+
+    def spy(*args, train_idx, val_idx, **kwargs):
+        seen.append((np.asarray(train_idx).copy(), np.asarray(val_idx).copy()))
+        return real(*args, train_idx=train_idx, val_idx=val_idx, **kwargs)
+
+    monkeypatch.setattr(training, "train_edrl", spy)
+    return seen
+
+
+def _grouped_data(n_groups=6, n_per_class_and_group=4, n_classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.tile(np.repeat(np.arange(n_classes), n_per_class_and_group), n_groups)
+    groups = np.repeat(np.arange(n_groups), n_classes * n_per_class_and_group)
+    X = rng.normal(size=(y.size, 5)) + 2.0 * y[:, None]
+    perm = rng.permutation(y.size)  # groups interleaved, not in contiguous runs
+    return X[perm], y[perm], groups[perm]
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.1, 0.3, 0.5])
+def test_group_validation_split_holds_out_whole_groups(fraction):
+    from skser._edrl import _group_validation_split
+
+    _, y, groups = _grouped_data(n_groups=8)
+    train, val = _group_validation_split(y, groups, fraction, np.random.default_rng(3))
+    assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(y.size))
+    held = set(groups[val])
+    assert held.isdisjoint(groups[train])
+    # Whole groups: every row of a held-out group is in validation.
+    assert np.array_equal(np.sort(val), np.flatnonzero(np.isin(groups, list(held))))
+    # Equal groups of 12 rows out of 96: the fewest groups reaching the fraction.
+    assert len(held) == int(np.ceil(fraction * 8))
+    assert np.all(np.bincount(y[train], minlength=3) >= 2)
+
+
+def test_group_validation_split_is_reproducible_and_seeded():
+    from skser._edrl import _group_validation_split
+
+    _, y, groups = _grouped_data(n_groups=10)
+    a = _group_validation_split(y, groups, 0.1, np.random.default_rng(7))
+    b = _group_validation_split(y, groups, 0.1, np.random.default_rng(7))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    held = {frozenset(groups[_group_validation_split(y, groups, 0.1,
+                                                     np.random.default_rng(s))[1]])
+            for s in range(20)}
+    assert len(held) > 1  # the held-out group depends on the generator
+
+
+def test_group_validation_split_keeps_two_training_rows_of_every_class():
+    from skser._edrl import _group_validation_split
+
+    # Class 2 has three rows, two of them in group 0: holding out group 0 would leave it one
+    # training row, so group 0 is never held out; groups 1 and 2 may be.
+    y = np.array([0] * 6 + [1] * 6 + [2] * 3)
+    groups = np.array([0, 0, 1, 1, 2, 2] * 2 + [0, 0, 1])
+    for seed in range(30):
+        train, val = _group_validation_split(y, groups, 0.1, np.random.default_rng(seed))
+        assert 0 not in set(groups[val])
+        assert np.all(np.bincount(y[train], minlength=3) >= 2)
+    # When every group holds a class's last training rows, nothing can be held out.
+    assert _group_validation_split(
+        np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]), 0.5, np.random.default_rng(0)
+    ) is None
+    assert _group_validation_split(y, np.zeros_like(y), 0.1, np.random.default_rng(0)) is None
+
+
+def test_fit_with_group_validation_holds_out_whole_groups(monkeypatch):
+    seen = _spy_split(monkeypatch)
+    X, y, groups = _grouped_data(n_groups=6)
+    kwargs = {**FAST, "validation": "groups", "validation_fraction": 0.2}
+    edrl = EDRLTransformer(**kwargs).fit(X, y, groups=groups)
+    train, val = seen[-1]
+    held = set(groups[val])
+    assert len(held) == 2  # 0.2 of 6 equal groups: two groups
+    assert held.isdisjoint(groups[train])
+    assert np.array_equal(np.sort(val), np.flatnonzero(np.isin(groups, list(held))))
+    assert edrl.history_[0]["val_loss"] is not None
+    # Reproducible: the same seed holds out the same groups and gives the same embedding.
+    again = EDRLTransformer(**kwargs).fit(X, y, groups=groups)
+    assert np.array_equal(seen[-1][1], val)
+    np.testing.assert_array_equal(again.transform(X), edrl.transform(X))
+    # The stratified split (the default) mixes every group into validation instead.
+    EDRLTransformer(**{**kwargs, "validation": "stratified"}).fit(X, y, groups=groups)
+    assert len(set(groups[seen[-1][1]])) > 2
+
+
+def test_fit_with_group_validation_uses_labelled_rows_only(monkeypatch):
+    seen = _spy_split(monkeypatch)
+    X, y, groups = _grouped_data(n_groups=4)
+    y = y.copy()
+    y[groups == 3] = -1  # one group is unlabelled: it can be neither trained on nor held out
+    EDRLTransformer(**FAST, validation="groups", validation_fraction=0.2).fit(
+        X, y, groups=groups
+    )
+    train, val = seen[-1]
+    labelled_groups = groups[y != -1]
+    assert len(train) + len(val) == labelled_groups.size
+    assert len(set(labelled_groups[val])) == 1
+    assert set(labelled_groups[val]).isdisjoint(labelled_groups[train])
+
+
+@pytest.mark.parametrize("case", ["no groups", "one group", "no group can go"])
+def test_group_validation_falls_back_to_stratified_with_a_warning(monkeypatch, case):
+    seen = _spy_split(monkeypatch)
+    X, y, groups = _grouped_data(n_groups=3)
+    fit_groups = {
+        "no groups": None,
+        "one group": np.zeros_like(groups),
+        # Each class lives in one group only: holding out any group removes a class.
+        "no group can go": y.copy(),
+    }[case]
+    reason = {"no groups": "fit got no groups", "one group": "single group",
+              "no group can go": "none of the 3 groups can be held out"}[case]
+    with pytest.warns(UserWarning, match=reason) as record:
+        fallback = EDRLTransformer(**FAST, validation="groups").fit(X, y, groups=fit_groups)
+    assert "validation='stratified'" in str(record[0].message)
+    stratified = EDRLTransformer(**FAST).fit(X, y, groups=fit_groups)
+    # The fallback is exactly the stratified split with the same generator.
+    assert np.array_equal(seen[0][1], seen[1][1])
+    np.testing.assert_array_equal(fallback.transform(X), stratified.transform(X))
+
+
+def test_group_validation_is_silent_without_early_stopping(recwarn):
+    X, y = _data()
+    EDRLTransformer(**FAST, validation="groups", early_stopping=False).fit(X, y)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+
+
+def test_bad_validation_name_is_an_error():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = _data()
+    with pytest.raises(InvalidParameterError, match="validation"):
+        EDRLTransformer(**FAST, validation="speakers").fit(X, y)
+
+
+def test_group_validation_verbose_names_the_held_out_share(capsys):
+    X, y, groups = _grouped_data(n_groups=6)
+    EDRLTransformer(**FAST, validation="groups", validation_fraction=0.2, verbose=1).fit(
+        X, y, groups=groups
+    )
+    assert "validation: 2 of 6 groups held out (24 of 72 rows)" in capsys.readouterr().out
