@@ -18,7 +18,6 @@ EDRL variants run with every seed of ``--seeds`` (the corpora of the training ro
 
 from __future__ import annotations
 
-import shlex
 import sys
 import time
 
@@ -104,8 +103,8 @@ def main(argv=None):
     import torch
 
     torch.set_num_threads(1)
-    command = ("python benchmarks/dimensional_ablations.py "
-               + shlex.join(argv if argv is not None else sys.argv[1:]))
+    command = rs.shown_command("dimensional_ablations.py",
+                               argv if argv is not None else sys.argv[1:])
     feature_set = args.feature_sets[0]
     extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
     emotions = rs.load_data(args.data, extractor, args.cache, False, task="emotion")

@@ -491,6 +491,17 @@ def load_data(root: Path, extractor, cache: Path, quick: bool, corpora=None, tas
     return data
 
 
+def shown_command(script, argv):
+    """The command line as it is written into the results: absolute paths are shown
+    relative to the working folder, so that no machine's own folders end up in the docs."""
+    import os
+
+    def shown(arg):
+        return os.path.relpath(arg) if os.path.isabs(arg) else arg
+
+    return f"python benchmarks/{script} " + shlex.join(shown(a) for a in argv)
+
+
 def base_parser(description):
     """The options shared by this benchmark and its ablations."""
     parser = argparse.ArgumentParser(description=description)
@@ -559,8 +570,7 @@ def main(argv=None):
 
     torch.set_num_threads(1)
 
-    argv_shown = argv if argv is not None else sys.argv[1:]
-    command = "python benchmarks/robust_ser.py " + shlex.join(argv_shown)
+    command = shown_command("robust_ser.py", argv if argv is not None else sys.argv[1:])
     sections = []
     for feature_set in args.feature_sets:
         if feature_set.startswith("opensmile:"):

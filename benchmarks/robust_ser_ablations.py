@@ -30,7 +30,6 @@ Usage::
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import sys
 import tempfile
@@ -374,8 +373,8 @@ def main(argv=None):
         if args.memory is None:
             shutil.rmtree(MEMORY["folder"], ignore_errors=True)
         section = markdown(rows, feature_set, len(args.seeds), list(data))
-        section += (f"\nCommand: `python benchmarks/robust_ser_ablations.py "
-                    f"{shlex.join(argv_shown)}` ({time.perf_counter() - start:.0f} s).\n")
+        section += (f"\nCommand: `{rs.shown_command('robust_ser_ablations.py', argv_shown)}` "
+                    f"({time.perf_counter() - start:.0f} s).\n")
         print(section)
         sections.append(section)
     if args.output is not None:
