@@ -96,6 +96,114 @@ def test_mea_dask_fit_with_dask_y_and_pca_like_default(client):
                        MEATransformer(n_components=3).fit(X))
 
 
+def _on_worker():
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+_BUILT = []  # (offset, rows, on a worker) of every chunk response built
+
+
+def _spy_chunk_response(part, offset, **kwargs):
+    # module level: the in-process workers get this very function (pickled by reference)
+    from skser._mea import _chunk_labels, _one_hot
+
+    _BUILT.append((offset, len(part), _on_worker()))
+    part, labelled = _chunk_labels(part, offset, targets=kwargs["targets"])
+    return _one_hot(part, labelled, kwargs["classes"]), labelled
+
+
+def test_mea_dask_labels_are_one_hot_on_the_workers_only(client, monkeypatch):
+    """No column with one row per row of X is made on the client: y is never gathered, and
+    the one-hot columns of every chunk are built on a worker, a chunk at a time."""
+    from skser import _mea
+
+    X, y = _data(n=60, p=8)
+    Xd = da.from_array(X, chunks=((7, 20, 1, 32), 8))
+    yd = da.from_array(y, chunks=13)  # not X's row chunks: rechunked on the workers
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"a dask array of shape {self.shape} was gathered on the client")
+
+    ref = MEATransformer(blocks=[4, 4], response="labels").fit(X, y)
+    _BUILT.clear()
+    with monkeypatch.context() as patch:
+        patch.setattr(_mea, "_chunk_response", _spy_chunk_response)
+        patch.setattr(da.Array, "compute", refuse)
+        patch.setattr(da.Array, "__array__", refuse)
+        got = MEATransformer(blocks=[4, 4], response="labels").fit(Xd, yd)
+    _assert_same_model(got, ref)
+    np.testing.assert_array_equal(got.classes_, ref.classes_)
+    # the statistics equal numpy's: the same sums of the same one-hot rows
+    np.testing.assert_allclose(got._statistics.mean(), ref._statistics.mean(), rtol=1e-12)
+    assert sorted(_BUILT) == [(0, 7, True), (7, 20, True), (27, 1, True), (28, 32, True)]
+
+
+@pytest.mark.parametrize("kind", ["strings", "targets-2d", "binary-floats"])
+def test_mea_dask_y_of_every_kind_equals_numpy(client, kind):
+    X, labels = _data(n=50, p=8)
+    kwargs = dict(blocks=[4, 4])
+    if kind == "strings":
+        y = np.array(["ang", "hap", "sad", "neu"], dtype=object)[labels % 4]
+        y[labels < 0] = -1  # unlabelled object labels
+        kwargs["response"] = "labels"
+    elif kind == "targets-2d":
+        y = np.random.default_rng(3).normal(size=(50, 2))
+        y[labels < 0] = np.nan
+        kwargs.update(response="target", n_components=2)
+    else:  # auto: float labels 0./1. are classes, NaN unlabelled
+        y = (labels % 2).astype(float)
+        y[labels < 0] = np.nan
+    ref = MEATransformer(**kwargs).fit(X, y)
+    got = MEATransformer(**kwargs).fit(
+        da.from_array(X, chunks=((1, 24, 25), 8)),
+        da.from_array(y, chunks=(10,) + y.shape[1:]))
+    assert got.response_type_ == ref.response_type_
+    _assert_same_model(got, ref)
+    if hasattr(ref, "classes_"):
+        np.testing.assert_array_equal(got.classes_, ref.classes_)
+
+
+def test_mea_dask_continuous_y_in_a_later_chunk_is_a_target(client):
+    """type_of_target of the whole y, not of the first chunk: integers then one fraction."""
+    X, _ = _data(n=40, p=6)
+    y = np.arange(40) % 3 * 1.0
+    y[35] = 0.5
+    ref = MEATransformer(blocks=[3, 3], n_components=1).fit(X, y)
+    got = MEATransformer(blocks=[3, 3], n_components=1).fit(
+        da.from_array(X, chunks=10), da.from_array(y, chunks=10))
+    assert ref.response_type_ == got.response_type_ == "target"
+    _assert_same_model(got, ref)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast")
+def test_mea_dask_label_errors_name_rows_of_the_whole_y(client):
+    X, labels = _data(n=40, p=6, unlabelled=False)
+    y = np.array(["a", "b", "c"], dtype=object)[labels]
+    y[33] = None
+    with pytest.raises(ValueError, match=r"missing label.*row\(s\) \[3\].*from row 30 of y"):
+        MEATransformer(blocks=[3, 3], response="labels").fit(
+            da.from_array(X, chunks=10), da.from_array(y, chunks=10))
+    with pytest.raises(ValueError, match=r"y has labels \['d'\] not in classes"):
+        MEATransformer(blocks=[3, 3], response="labels").partial_fit(
+            da.from_array(X, chunks=10), np.where(np.arange(40) == 12, "d", "a"),
+            classes=["a", "b"])
+    with pytest.raises(ValueError, match=r"one label per row of X \(40 rows\).*\(39,\)"):
+        MEATransformer(blocks=[3, 3], response="labels").fit(
+            da.from_array(X, chunks=10), da.from_array(labels[:39], chunks=10))
+    with pytest.raises(ValueError, match="all 40 rows of y are unlabelled"):
+        MEATransformer(blocks=[3, 3], response="labels").fit(
+            da.from_array(X, chunks=10), da.from_array(np.full(40, -1), chunks=10))
+    t = np.random.default_rng(0).normal(size=40)
+    t[21] = np.inf
+    with pytest.raises(ValueError, match="inf"):
+        MEATransformer(blocks=[3, 3], response="target", n_components=1).fit(
+            da.from_array(X, chunks=10), t)
+
+
 def test_mea_dask_fit_float32_and_regression_targets(client):
     X, _ = _data(n=80, p=10)
     X = X.astype(np.float32)
