@@ -4,8 +4,8 @@ Three steps split naturally over many machines:
 
 - feature extraction is independent per file: :class:`~skser.features.AcousticFeatures`
   hands its items to :class:`joblib.Parallel`, which runs them on a cluster under
-  ``joblib.parallel_config(backend="dask")`` (:func:`joblib_on_cluster` opens such a block
-  for a scheduler address);
+  ``joblib.parallel_config(backend="dask")``; ``skser extract --scheduler`` submits one
+  task per file, read by the worker itself (a shared path or a URL, :func:`load_audio_url`);
 - MEA's statistics are sums over rows: :func:`dask_statistics` computes the statistics of
   every row chunk of a :class:`dask.array.Array` on the workers and merges them by the exact
   pairwise update in a tree, so only statistics (``O(p^2)``) travel to the client;
@@ -17,7 +17,6 @@ Nothing here imports dask at module level: ``import skser`` must stay free of it
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -44,27 +43,6 @@ def is_dask_array(X) -> bool:
     """True when ``X`` is a :class:`dask.array.Array` (dask is not imported to tell)."""
     module = sys.modules.get("dask.array")
     return module is not None and isinstance(X, module.Array)
-
-
-@contextmanager
-def joblib_on_cluster(address):
-    """Run joblib's parallel loops (``n_jobs`` != 1) on the Dask cluster at ``address``.
-
-    ``address``: a scheduler address (``"tcp://host:8786"``) or a
-    :class:`distributed.Client` already connected (left open). Yields the client.
-    """
-    require_dask("Running on a Dask cluster")
-    from distributed import Client
-    from joblib import parallel_config
-
-    own = not isinstance(address, Client)
-    client = Client(address) if own else address
-    try:
-        with parallel_config(backend="dask"):
-            yield client
-    finally:
-        if own:
-            client.close()
 
 
 # ----------------------------------------------------------------------- MEA statistics
@@ -189,8 +167,8 @@ def dask_map_rows(X, func, n_columns, dtype):
 
 # ------------------------------------------------------------------------ audio by URL
 def is_url(path) -> bool:
-    """True for a URL that fsspec reads (``s3://``, ``gs://``, ``memory://``...), not a file."""
-    return isinstance(path, str) and "://" in path and not path.startswith("file://")
+    """True for a URL that fsspec reads (``s3://``, ``gs://``, ``file://``...), not a path."""
+    return isinstance(path, str) and "://" in path
 
 
 def load_audio_url(url, *, sr):
