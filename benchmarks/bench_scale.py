@@ -4,20 +4,23 @@ Extraction: ``AcousticFeatures(n_jobs=-1)`` on a ``LocalCluster`` of 1 and 2 wor
 processes (one thread each) under ``joblib.parallel_config(backend="dask")``, against joblib's
 loky backend with the same number of workers, on the same files (the first ``--n-files``
 audio files found under ``--data``, sorted). Each run is preceded by a warm-up on a few files
-(worker start-up and imports are not counted), and the order of the peers alternates.
-Throughput is audio seconds per wall-clock second.
+(worker start-up and imports are not counted); the peers alternate for ``--rounds`` rounds
+and the best time of each is compared. Throughput is audio seconds per wall-clock second.
 
 MEA: ``MEATransformer(response="labels").fit`` on a dask array of ``--rows`` x ``--columns``
-(row chunks of ``--chunk-rows``), made and kept on the workers of a ``LocalCluster`` (one
-worker process per core, one thread each), against ``fit`` on the same data as one numpy
-array in this process (BLAS on the same cores). Peak client memory of each fit is traced
-(``tracemalloc``: numpy's allocations in this process) and the models are compared. The
-two peers alternate for ``--rounds`` rounds; the best time of each is compared.
+(row chunks of ``--chunk-rows``) with dask labels, made and kept on the workers of a
+``LocalCluster`` (one worker process per core, one thread each), against ``fit`` on the same
+data as numpy arrays in this process (BLAS on the same cores). Peak client memory of each
+fit is traced (``tracemalloc``: numpy's allocations in this process) and the models are
+compared. The two peers alternate for ``--rounds`` rounds; the best time of each is
+compared. Then the dask fit alone at each of ``--memory-rows`` rows (same chunks), with the
+labels as a dask array and as a numpy array, shows how client memory depends on n.
 
 Usage::
 
     python benchmarks/bench_scale.py --data ../shared/data [--n-files 100] [--workers 1 2]
-        [--rows 1000000] [--columns 200] [--chunk-rows 100000] [--skip-extraction]
+        [--rows 1000000] [--columns 200] [--chunk-rows 100000] [--memory-rows 200000 2000000]
+        [--skip-extraction] [--skip-mea]
 """
 
 from __future__ import annotations
@@ -71,19 +74,22 @@ def bench_extraction(args):
     seconds = sum(sf.info(f).duration for f in files)
     print(f"extraction: {len(files)} files, {seconds:.1f} s of audio")
     for workers in args.workers:
-        rates = {}
+        walls, results = {"dask": [], "loky": []}, {}
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            order = ("dask", "loky") if workers % 2 else ("loky", "dask")
-            results = {}
-            for backend in order:
-                wall, results[backend] = extract(files, backend, workers, client)
-                rates[backend] = seconds / wall
-                print(f"extract {backend:4s} workers={workers}: {wall:6.1f} s, "
-                      f"{rates[backend]:6.1f} audio s/s", flush=True)
+            for round_ in range(args.rounds):  # alternating, so that load changes hit both
+                order = ("dask", "loky") if (workers + round_) % 2 else ("loky", "dask")
+                for backend in order:
+                    wall, results[backend] = extract(files, backend, workers, client)
+                    walls[backend].append(wall)
+                    print(f"extract {backend:4s} workers={workers} round {round_}: {wall:6.1f} s, "
+                          f"{seconds / wall:6.1f} audio s/s", flush=True)
+        rates = {k: seconds / min(v) for k, v in walls.items()}
         same = np.array_equal(results["dask"], results["loky"], equal_nan=True)
-        print(f"extract workers={workers}: dask/loky throughput {rates['dask'] / rates['loky']:.2f}"
-              f" (target >= 0.9); rows identical: {same}")
+        print(f"extract workers={workers}: best dask {rates['dask']:.1f}, best loky "
+              f"{rates['loky']:.1f} audio s/s; dask/loky throughput "
+              f"{rates['dask'] / rates['loky']:.2f} (target >= 0.9); rows identical: {same}",
+              flush=True)
 
 
 def _fit_traced(model, X, y):
@@ -96,31 +102,40 @@ def _fit_traced(model, X, y):
     return wall, peak
 
 
-def bench_mea(args):
+def _dask_data(n, p, step):
+    """X (n x p) and labels y (a tenth unlabelled), made in row chunks of ``step`` on the
+    workers and kept there; nothing of size n is made in this process."""
     import dask.array as da
-    from distributed import Client, LocalCluster, wait
+    from distributed import wait
+
+    rng = da.random.default_rng(0)
+    Xd = rng.standard_normal((n, p), chunks=(step, p)) + rng.standard_normal(
+        (1, p), chunks=(1, p)) * 3
+    labels = da.random.default_rng(1).integers(0, 4, size=n, chunks=step)
+    yd = da.where(da.arange(n, chunks=step) % 10 == 0, -1, labels)
+    Xd, yd = Xd.persist(), yd.persist()
+    wait([Xd, yd])
+    return Xd, yd
+
+
+def bench_mea(args):
+    from distributed import Client, LocalCluster
 
     n, p, step = args.rows, args.columns, args.chunk_rows
     cores = len(os.sched_getaffinity(0))
     with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        rng = da.random.default_rng(0)
-        Xd = rng.standard_normal((n, p), chunks=(step, p)) + rng.standard_normal(
-            (1, p), chunks=(1, p)) * 3
-        Xd = client.persist(Xd)
-        wait(Xd)
-        y = np.random.default_rng(1).integers(0, 4, size=n)
-        y[::10] = -1  # a tenth unlabelled
+                      dashboard_address=None) as cluster, Client(cluster):
+        Xd, yd = _dask_data(n, p, step)
         data_mb, chunk_mb = n * p * 8 / 2**20, step * p * 8 / 2**20
         print(f"MEA: {n} x {p} float64 ({data_mb:.0f} MiB), chunks of {step} rows "
               f"({chunk_mb:.0f} MiB), {cores} worker processes x 1 thread; numpy in this "
               f"process", flush=True)
-        X = Xd.compute()
+        X, y = Xd.compute(), yd.compute()
         walls = {"numpy": [], "dask": []}
         for round_ in range(args.rounds):  # alternating, so that load changes hit both
-            for name, data in (("numpy", X), ("dask", Xd)):
+            for name, data, labels in (("numpy", X, y), ("dask", Xd, yd)):
                 model = MEATransformer(response="labels")
-                wall, peak = _fit_traced(model, data, y)
+                wall, peak = _fit_traced(model, data, labels)
                 walls[name].append(wall)
                 print(f"MEA fit {name:5s} round {round_}: {wall:6.1f} s, peak client memory "
                       f"(tracemalloc) {peak / 2**20:7.1f} MiB", flush=True)
@@ -131,7 +146,19 @@ def bench_mea(args):
         best = {k: min(v) for k, v in walls.items()}
         print(f"MEA dask/numpy time (best of {args.rounds}) {best['dask'] / best['numpy']:.2f} "
               f"(target <= 1.5); one chunk {chunk_mb:.0f} MiB, the data {data_mb:.0f} MiB; "
-              f"max |rotation difference| {diff:.1e}")
+              f"max |rotation difference| {diff:.1e}", flush=True)
+        del X, y, Xd, yd
+        # Client memory against n: the same chunk size, labels as a dask array (never
+        # gathered) and as a numpy array here (cut into views that travel with the tasks).
+        for rows in args.memory_rows:
+            Xd, yd = _dask_data(rows, p, step)
+            y_here = yd.compute()
+            for what, labels in (("dask y", yd), ("numpy y", y_here)):
+                _, peak = _fit_traced(MEATransformer(response="labels"), Xd, labels)
+                print(f"MEA fit dask, {rows:>9d} rows, {what:7s}: peak client memory "
+                      f"(tracemalloc) {peak / 2**20:6.1f} MiB (labels here: "
+                      f"{y_here.nbytes / 2**20:.1f} MiB)", flush=True)
+            del Xd, yd, y_here
 
 
 def main(argv=None):
@@ -143,7 +170,10 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--columns", type=int, default=200)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=2, help="MEA fits of each peer")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="runs of each peer (extraction and MEA)")
+    parser.add_argument("--memory-rows", type=int, nargs="+", default=[200_000, 2_000_000],
+                        help="rows of the dask-only fits whose client memory is compared")
     parser.add_argument("--skip-extraction", action="store_true")
     parser.add_argument("--skip-mea", action="store_true")
     args = parser.parse_args(argv)
