@@ -31,7 +31,7 @@ def _env(**extra):
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -41,7 +41,7 @@ def client():
 def tcp_cluster():
     """A cluster that another process (the command) can reach by its address."""
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       protocol="tcp", dashboard_address=None)
+                                       protocol="tcp", dashboard_address=":0")
     yield cluster
     cluster.close()
 
@@ -444,7 +444,7 @@ def test_cli_extract_survives_a_lost_worker(wav_files, tmp_path, monkeypatch):
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers lack this module
     try:
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as cluster, \
+                                      dashboard_address=":0") as cluster, \
                 distributed.Client(cluster) as c:
             c.run(_crash_on_first_read, os.path.basename(wav_files[5]), str(marker))
             assert main([*common, "-o", "cluster.csv", "--scheduler",
@@ -504,3 +504,17 @@ def test_grid_search_on_cluster_equals_n_jobs_1(client):
         else:
             np.testing.assert_array_equal(a, b, err_msg=key)
     assert serial.best_params_ == on_cluster.best_params_
+
+
+def test_manifest_keeps_urls_and_still_refuses_missing_files(tmp_path):
+    from skser.datasets import load_corpus
+
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"path": ["s3://bucket/a.wav", "gs://bucket/b.wav"],
+                  "emotion": ["angry", "sad"]}).to_csv(manifest, index=False)
+    corpus = load_corpus(manifest, layout="csv")
+    assert sorted(corpus["path"]) == ["gs://bucket/b.wav", "s3://bucket/a.wav"]
+    pd.DataFrame({"path": ["s3://bucket/a.wav", "here/missing.wav"],
+                  "emotion": ["angry", "sad"]}).to_csv(manifest, index=False)
+    with pytest.raises(FileNotFoundError, match=r"1 files listed.*missing\.wav"):
+        load_corpus(manifest, layout="csv")
