@@ -17,11 +17,14 @@ compared. The two peers alternate for ``--rounds`` rounds; the best time of each
 compared. Then the dask fit alone at each of ``--memory-rows`` rows (same chunks), with the
 labels as a dask array and as a numpy array, shows how client memory depends on n.
 
+``--cli``: ``skser extract`` of the same files in this process (``--n-jobs 1``) against
+``skser extract --scheduler`` on a cluster of 1 and 2 workers, alternating.
+
 Usage::
 
     python benchmarks/bench_scale.py --data ../shared/data [--n-files 100] [--workers 1 2]
         [--rows 1000000] [--columns 200] [--chunk-rows 100000] [--memory-rows 200000 2000000]
-        [--skip-extraction] [--skip-mea]
+        [--skip-extraction] [--skip-mea] [--cli]
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def extract(files, backend, workers, client=None):
         config = parallel_config(backend="loky", n_jobs=workers)
         n_jobs = workers
     else:
-        config = parallel_config(backend="dask")
+        config = parallel_config(backend="dask", client=client)
         n_jobs = -1
     with config:
         AcousticFeatures(n_jobs=n_jobs).fit_transform(files[:2 * workers])  # warm-up
@@ -66,32 +69,105 @@ def extract(files, backend, workers, client=None):
         return time.perf_counter() - start, features
 
 
+def _local_cluster(workers, *, malloc_trim):
+    """A LocalCluster of worker processes; ``malloc_trim=False`` starts its workers without
+    Dask's ``MALLOC_TRIM_THRESHOLD_`` (which also switches off glibc's adaptive mmap
+    threshold, so that every array over 128 KiB is mapped and faulted in afresh)."""
+    import dask
+    from distributed import LocalCluster
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    if not malloc_trim:
+        environ["MALLOC_TRIM_THRESHOLD_"] = None  # None: not set in the workers
+    before = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=":0")
+    # The nanny sets the variable in this process too; loky's workers must not inherit it.
+    if before is None:
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return cluster
+
+
 def bench_extraction(args):
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     files = audio_files(args.data, args.n_files)
     if not files:
         sys.exit(f"no audio files under {args.data}")
     seconds = sum(sf.info(f).duration for f in files)
-    print(f"extraction: {len(files)} files, {seconds:.1f} s of audio")
+    print(f"extraction: {len(files)} files, {seconds:.1f} s of audio; peers: loky, dask "
+          f"(Dask's worker environment), dask-notrim (without MALLOC_TRIM_THRESHOLD_)")
+    peers = ("loky", "dask", "dask-notrim")
     for workers in args.workers:
-        walls, results = {"dask": [], "loky": []}, {}
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            for round_ in range(args.rounds):  # alternating, so that load changes hit both
-                order = ("dask", "loky") if (workers + round_) % 2 else ("loky", "dask")
-                for backend in order:
-                    wall, results[backend] = extract(files, backend, workers, client)
-                    walls[backend].append(wall)
-                    print(f"extract {backend:4s} workers={workers} round {round_}: {wall:6.1f} s, "
+        walls, results = {peer: [] for peer in peers}, {}
+        clusters = {"dask": _local_cluster(workers, malloc_trim=True),
+                    "dask-notrim": _local_cluster(workers, malloc_trim=False)}
+        clients = {name: Client(cluster) for name, cluster in clusters.items()}
+        try:
+            for round_ in range(args.rounds):  # rotating, so that load changes hit all
+                shift = (workers + round_) % len(peers)
+                for peer in peers[shift:] + peers[:shift]:
+                    backend = "loky" if peer == "loky" else "dask"
+                    wall, results[peer] = extract(files, backend, workers, clients.get(peer))
+                    walls[peer].append(wall)
+                    print(f"extract {peer:11s} workers={workers} round {round_}: {wall:6.1f} s, "
                           f"{seconds / wall:6.1f} audio s/s", flush=True)
-        same = np.array_equal(results["dask"], results["loky"], equal_nan=True)
+        finally:
+            for name in clients:
+                clients[name].close()
+                clusters[name].close()
         for stat, pick in (("best", min), ("median", np.median)):
             rates = {k: seconds / pick(v) for k, v in walls.items()}
-            print(f"extract workers={workers}: {stat} dask {rates['dask']:.1f}, {stat} loky "
-                  f"{rates['loky']:.1f} audio s/s; dask/loky throughput "
-                  f"{rates['dask'] / rates['loky']:.2f} (target >= 0.9)", flush=True)
+            print(f"extract workers={workers} {stat}: " + ", ".join(
+                f"{peer} {rates[peer]:.1f}" for peer in peers) + " audio s/s; dask/loky "
+                f"{rates['dask'] / rates['loky']:.2f}, dask-notrim/loky "
+                f"{rates['dask-notrim'] / rates['loky']:.2f} (target >= 0.9)", flush=True)
+        same = all(np.array_equal(results[peer], results["loky"], equal_nan=True)
+                   for peer in peers)
         print(f"extract workers={workers}: rows identical: {same}", flush=True)
+
+
+def bench_cli(args):
+    """``skser extract`` of the same files: in this process against ``--scheduler`` (a
+    cluster of worker processes without ``MALLOC_TRIM_THRESHOLD_``), peers alternating."""
+    import tempfile
+
+    import pandas as pd
+    from distributed import Client
+
+    from skser.cli import main
+
+    files = audio_files(args.data, args.n_files)
+    seconds = sum(sf.info(f).duration for f in files)
+    folder = tempfile.mkdtemp()
+    manifest = f"{folder}/manifest.csv"
+    pd.DataFrame({"path": files, "emotion": "neutral"}).to_csv(manifest, index=False)
+    common = ["extract", manifest, "--layout", "csv", "-q", "--overwrite"]
+    for workers in args.workers:
+        cluster = _local_cluster(workers, malloc_trim=False)
+        client = Client(cluster)
+        address = cluster.scheduler_address
+        try:
+            main([*common, "-o", f"{folder}/warm.csv", "--scheduler", address])  # warm-up
+            walls = {"here": [], "cluster": []}
+            for round_ in range(args.rounds):
+                order = ("here", "cluster") if round_ % 2 else ("cluster", "here")
+                for peer in order:
+                    extra = ["--scheduler", address] if peer == "cluster" else []
+                    start = time.perf_counter()
+                    main([*common, "-o", f"{folder}/{peer}.csv", *extra])
+                    walls[peer].append(time.perf_counter() - start)
+                    print(f"skser extract {peer:7s} workers={workers} round {round_}: "
+                          f"{seconds / walls[peer][-1]:6.1f} audio s/s", flush=True)
+        finally:
+            client.close()
+            cluster.close()
+        same = pd.read_csv(f"{folder}/here.csv").equals(pd.read_csv(f"{folder}/cluster.csv"))
+        best = {k: seconds / min(v) for k, v in walls.items()}
+        print(f"skser extract workers={workers}: best here {best['here']:.1f}, best cluster "
+              f"{best['cluster']:.1f} audio s/s, cluster/here {best['cluster'] / best['here']:.2f}"
+              f"; same table: {same}", flush=True)
 
 
 def _fit_traced(model, X, y):
@@ -178,10 +254,14 @@ def main(argv=None):
                         help="rows of the dask-only fits whose client memory is compared")
     parser.add_argument("--skip-extraction", action="store_true")
     parser.add_argument("--skip-mea", action="store_true")
+    parser.add_argument("--cli", action="store_true",
+                        help="also time skser extract here against --scheduler")
     args = parser.parse_args(argv)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)")
     if not args.skip_extraction:
         bench_extraction(args)
+    if args.cli:
+        bench_cli(args)
     if not args.skip_mea:
         bench_mea(args)
 
