@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
+from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -227,6 +228,67 @@ def _check_y(y, n_samples, *, targets):
             f"({n_samples} rows), got shape {y.shape}."
         )
     return y
+
+
+# ------------------------------------------------------- labels of a dask fit, per chunk
+@contextmanager
+def _rows_from(offset):
+    """Row numbers in the ValueErrors of a chunk's checks count from the chunk's first row."""
+    try:
+        yield
+    except ValueError as exc:
+        if offset:
+            raise ValueError(f"{exc} (rows counted from row {offset} of y)") from None
+        raise
+
+
+def _chunk_labels(y, offset, *, targets):
+    """One row chunk of y checked as ``_check_labels`` checks the whole y; and its mask."""
+    with _rows_from(offset):
+        y = _check_y(y, len(y), targets=targets)
+        if y.dtype.kind not in "fc" and y.ndim == 1:
+            check_row_labels(y, len(y), "y")
+        return y, labelled_mask(y)
+
+
+def _label_summary(y, offset, *, targets):
+    """What a fit needs to know of one chunk of labels before building its response columns.
+
+    Runs on a worker. Returns a sample of y: the chunk's distinct labelled values for class
+    labels, else its first labelled values (with a non-integer one, so that
+    ``type_of_target`` of the samples of all chunks is that of the whole y), followed by one
+    unlabelled row when the chunk has any. Its size does not grow with the chunk's rows (but
+    with its classes).
+    """
+    y, labelled = _chunk_labels(y, offset, targets=targets)
+    values = y[labelled]
+    with _rows_from(offset):
+        kind = _kind_of_y(values)
+    if kind == "classes":
+        sample = np.unique(values)
+    elif values.ndim == 1 and values.dtype.kind == "f":
+        fractional = np.flatnonzero(values != np.round(values))[:1]
+        sample = np.concatenate([values[:3], values[fractional]])
+    else:
+        sample = values[:3]
+    return np.concatenate([sample, y[~labelled][:1]])
+
+
+def _chunk_response(y, offset, *, targets, response_type, classes):
+    """The response columns of one row chunk and its labelled mask (runs on a worker).
+
+    One-hot columns of ``classes`` for class labels, else the float64 targets (zero on the
+    unlabelled rows), as ``MEATransformer._stack_response`` builds them for a whole y.
+    """
+    y, labelled = _chunk_labels(y, offset, targets=targets)
+    with _rows_from(offset):
+        if response_type != "target":
+            return _one_hot(y, labelled, classes), labelled
+        values = np.array(y, dtype=np.float64).reshape(len(y), -1)
+        if not np.isfinite(values[labelled]).all():
+            raise ValueError("y holds inf in labelled rows; drop or clip those targets.")
+        values[~labelled] = 0.0
+        return values, labelled
 
 
 # ------------------------------------------------------------------------------ estimator
@@ -596,8 +658,10 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
             Class labels, or numeric targets for ``response="target"``; ignored with a
             response block of X. Unlabelled rows (``-1``, or NaN for floats) enter the X
-            statistics only. With a dask X, y (a numpy or dask array) is brought to the
-            client: one value per row.
+            statistics only. With a dask X, y may be a numpy or dask array (of any row
+            chunks): it is cut to X's row chunks and the response columns of every chunk are
+            built on the worker that holds it; only the distinct classes (or a few target
+            values) reach the client.
 
         Returns
         -------
@@ -615,8 +679,9 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            A chunk of rows, with the same columns on every call.
+        X : array-like or dask array of shape (n_samples, n_features)
+            A chunk of rows, with the same columns on every call (a dask array is summed on
+            the workers, as in :meth:`fit`).
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
             Class labels (or numeric targets) of the chunk; needed when ``response`` uses
             them. Unlabelled rows (``-1``, or NaN for floats) enter the X statistics only; a
@@ -639,18 +704,16 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     def _update(self, X, y, *, classes, first, final):
         layout = find_layout(X) if first and isinstance(self.blocks, str) else None
         engine = _resolve_engine(self.device)
-        on_dask = _parallel.is_dask_array(X)
-        if on_dask:  # checked here, summed on the workers chunk by chunk
+        if _parallel.is_dask_array(X):  # checked here, summed on the workers chunk by chunk
             X = self._check_dask_X(X, reset=first, min_samples=2 if final else 1)
-            if _parallel.is_dask_array(y):
-                y = y.compute()  # one label per row: small next to X
-        else:
-            # The statistics are summed in float64 (in place or in row blocks): X is
-            # neither cast nor copied, and its finiteness is read from the statistics.
-            X = validate_data(
-                self, X, reset=first, dtype=(np.float64, np.float32), copy=False,
-                ensure_all_finite=False, ensure_min_samples=2 if final else 1,
-            )
+            return self._update_dask(X, y, classes=classes, first=first, final=final,
+                                     layout=layout, engine=engine)
+        # The statistics are summed in float64 (in place or in row blocks): X is neither cast
+        # nor copied, and its finiteness is read from the statistics.
+        X = validate_data(
+            self, X, reset=first, dtype=(np.float64, np.float32), copy=False,
+            ensure_all_finite=False, ensure_min_samples=2 if final else 1,
+        )
         y, labelled = self._check_labels(y, X.shape[0])
         if first:
             if classes is not None:
@@ -662,11 +725,11 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         targets = self._stack_response(y, labelled, classes, infer_classes=final)
         self._set_n_components(check=first)
         self.normalize_ = self._resolve_normalize()
-        if on_dask:
-            chunk = _parallel.dask_statistics(X, targets, labelled)
-        else:
-            chunk = _mbpls.chunk_statistics(X, targets, labelled, engine=engine)
-            self._check_finite_statistics(chunk, X)
+        chunk = _mbpls.chunk_statistics(X, targets, labelled, engine=engine)
+        self._check_finite_statistics(chunk, X)
+        return self._add_statistics(chunk, engine, first=first, final=final)
+
+    def _add_statistics(self, chunk, engine, *, first, final):
         self._statistics = chunk if first else self._statistics.merge(chunk)
         self.n_samples_seen_ = self._statistics.n
         self.n_labelled_seen_ = self._statistics.n_labelled
@@ -683,6 +746,58 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             "The column sums of X overflow float64 (values near 1e308); rescale X before "
             "MEATransformer."
         )
+
+    def _update_dask(self, X, y, *, classes, first, final, layout, engine):
+        """``_update`` for a dask X: the labels are summarised, then one-hot, per chunk.
+
+        Only small summaries of the labels reach the client (the distinct classes, a few
+        target values, the labelled count); the response columns of every row chunk are
+        built on the worker that sums the chunk's statistics, from y cut to X's row chunks.
+        """
+        targets = self.response in ("auto", "target")
+        parts = None
+        if self._may_use_y() and y is not None:
+            y = self._check_dask_y(y, X.shape[0], targets=targets)
+            parts = _parallel.row_parts(X, y)
+            sample = np.concatenate(_parallel.map_parts(
+                partial(_label_summary, targets=targets), parts, X.chunks[0]))
+            y, labelled = sample, labelled_mask(sample)
+        else:
+            y = labelled = None
+        if first:
+            if classes is not None:
+                check_classes_labelled(classes)
+            self.response_type_ = _resolve_response(
+                self.response, y, labelled, classes, final=final
+            )
+            self._set_blocks(layout)
+        response = None
+        if self._stack_response(y, labelled, classes, infer_classes=final,
+                                n_rows=X.shape[0]) is not None:
+            response = partial(
+                _chunk_response, targets=targets, response_type=self.response_type_,
+                classes=getattr(self, "classes_", None),
+            )
+        self._set_n_components(check=first)
+        self.normalize_ = self._resolve_normalize()
+        chunk = _parallel.dask_statistics(X, parts, response)
+        return self._add_statistics(chunk, engine, first=first, final=final)
+
+    def _may_use_y(self):
+        return not (self.response == "input" or _is_integer(self.response))
+
+    def _check_dask_y(self, y, n_samples, *, targets):
+        """y's shape checked against X's rows without computing it (numpy y as ``_check_y``)."""
+        if not _parallel.is_dask_array(y):
+            return _check_y(y, n_samples, targets=targets)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim not in (1, 2) or y.shape[0] != n_samples or (not targets and y.ndim != 1):
+            raise ValueError(
+                f"y must hold one {'row of targets' if targets else 'label'} per row of X "
+                f"({n_samples} rows), got a dask array of shape {y.shape}."
+            )
+        return y
 
     def _check_dask_X(self, X, *, reset, min_samples):
         """Check a dask array's shape and dtype without computing it."""
@@ -710,7 +825,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     def _check_labels(self, y, n_samples):
         """y as an array and its labelled-row mask, when the response may use y."""
-        if y is None or self.response == "input" or _is_integer(self.response):
+        if y is None or not self._may_use_y():
             return None, None
         y = _check_y(y, n_samples, targets=self.response in ("auto", "target"))
         if y.dtype.kind not in "fc" and y.ndim == 1:
@@ -767,11 +882,12 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     def _uses_y(self):
         return self._uses_classes() or self.response_type_ == "target"
 
-    def _stack_response(self, y, labelled, classes, *, infer_classes):
+    def _stack_response(self, y, labelled, classes, *, infer_classes, n_rows=None):
         """The target columns (one-hot labels or targets; None for a response block of X).
 
         Also sets ``_y_columns``: the response's columns among the data columns followed by
-        the target columns.
+        the target columns. ``n_rows``: the rows y stands for, when it is a summary (a dask
+        fit), for the messages.
         """
         n = self.n_features_in_
         response_columns = [] if self.response_ is None else [self.blocks_[self.response_]]
@@ -782,7 +898,8 @@ class MEATransformer(TransformerMixin, BaseEstimator):
             raise ValueError(f"response={self.response!r} needs y, got y=None.")
         if infer_classes and not labelled.any():
             raise ValueError(
-                f"response={self.response_type_!r} needs labelled rows, but all {len(y)} rows "
+                f"response={self.response_type_!r} needs labelled rows, but all "
+                f"{len(y) if n_rows is None else n_rows} rows "
                 f"of y are unlabelled (-1 or NaN). Pass labelled rows, or use "
                 f"response='input' to fit without labels."
             )

@@ -4,8 +4,8 @@ Three steps split naturally over many machines:
 
 - feature extraction is independent per file: :class:`~skser.features.AcousticFeatures`
   hands its items to :class:`joblib.Parallel`, which runs them on a cluster under
-  ``joblib.parallel_config(backend="dask")`` (:func:`joblib_on_cluster` opens such a block
-  for a scheduler address);
+  ``joblib.parallel_config(backend="dask")``; ``skser extract --scheduler`` submits one
+  task per file, read by the worker itself (a shared path or a URL, :func:`load_audio_url`);
 - MEA's statistics are sums over rows: :func:`dask_statistics` computes the statistics of
   every row chunk of a :class:`dask.array.Array` on the workers and merges them by the exact
   pairwise update in a tree, so only statistics (``O(p^2)``) travel to the client;
@@ -17,7 +17,6 @@ Nothing here imports dask at module level: ``import skser`` must stay free of it
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -46,27 +45,6 @@ def is_dask_array(X) -> bool:
     return module is not None and isinstance(X, module.Array)
 
 
-@contextmanager
-def joblib_on_cluster(address):
-    """Run joblib's parallel loops (``n_jobs`` != 1) on the Dask cluster at ``address``.
-
-    ``address``: a scheduler address (``"tcp://host:8786"``) or a
-    :class:`distributed.Client` already connected (left open). Yields the client.
-    """
-    require_dask("Running on a Dask cluster")
-    from distributed import Client
-    from joblib import parallel_config
-
-    own = not isinstance(address, Client)
-    client = Client(address) if own else address
-    try:
-        with parallel_config(backend="dask"):
-            yield client
-    finally:
-        if own:
-            client.close()
-
-
 # ----------------------------------------------------------------------- MEA statistics
 def _check_chunk_finite(A, offset):
     with np.errstate(over="ignore", invalid="ignore"):
@@ -80,10 +58,11 @@ def _check_chunk_finite(A, offset):
     )
 
 
-def _chunk_statistics(A, targets, labelled, offset):
-    """Statistics of one row chunk (run on a worker)."""
+def _chunk_statistics(A, y, offset, response):
+    """Statistics of one row chunk (run on a worker); ``response`` builds its target columns."""
     A = np.asarray(A)
     _check_chunk_finite(A, offset)
+    targets, labelled = (None, None) if response is None else response(y, offset)
     return _mbpls.chunk_statistics(A, targets, labelled)
 
 
@@ -94,36 +73,77 @@ def _merge(*parts):
     return merged
 
 
-def dask_statistics(X, targets=None, labelled=None, *, split_every=8):
-    """:class:`~skser._mbpls.SufficientStatistics` of the rows of the dask array ``X``.
-
-    Every row chunk's statistics are computed where the chunk lives (the columns of a row
-    chunk are joined first); ``targets`` (numpy, one row per row of ``X``: the one-hot labels
-    or regression targets, or None) and ``labelled`` (boolean mask) are cut to match the row
-    chunks. The chunk statistics merge in order by the exact pairwise update, ``split_every``
-    at a time, in a tree on the workers; only the final statistics reach the client. The
-    result equals :func:`~skser._mbpls.chunk_statistics` on the whole array to rounding.
-    Runs on the active Dask scheduler (a :class:`distributed.Client` when one is open).
-    """
-    dask = require_dask("MEATransformer on a dask array")
-    if X.ndim != 2:
-        raise ValueError(f"Expected a 2-D dask array, got {X.ndim} dimension(s).")
+def _check_row_chunks(X):
     if any(np.isnan(c) for c in X.chunks[0]):
         raise ValueError(
             "The dask array has unknown chunk sizes (e.g. after boolean indexing); call "
             "X.compute_chunk_sizes() before MEATransformer."
         )
+
+
+def row_parts(X, y):
+    """``y`` cut into the row chunks of the dask array ``X``: one part per row chunk.
+
+    A dask ``y`` is rechunked to X's row chunks (on the workers) and its parts are delayed
+    objects, never gathered here; a numpy ``y`` is cut into views that travel with the tasks.
+    ``y`` must have one row per row of ``X`` (checked by the caller).
+    """
+    dask = require_dask("MEATransformer on a dask array")
+    _check_row_chunks(X)
+    if is_dask_array(y):
+        if any(np.isnan(c) for c in y.chunks[0]):
+            raise ValueError(
+                "y is a dask array with unknown chunk sizes (e.g. after boolean indexing); call "
+                "y.compute_chunk_sizes() before MEATransformer."
+            )
+        y = y.rechunk((X.chunks[0],) + tuple((size,) for size in y.shape[1:]))
+        return list(y.to_delayed().ravel())
+    stops = np.cumsum(X.chunks[0])
+    return [dask.delayed(y[stop - rows:stop], traverse=False)
+            for rows, stop in zip(X.chunks[0], stops)]
+
+
+def map_parts(func, parts, rows):
+    """``[func(part, offset) for part in parts]`` computed on the workers, gathered here.
+
+    ``rows``: the row count of every part (``X.chunks[0]``); ``offset`` is the first row of
+    the part, for error messages. Meant for small per-part results (label summaries).
+    """
+    dask = require_dask("MEATransformer on a dask array")
+    stops = np.cumsum(rows)
+    tasks = [dask.delayed(func, pure=True)(part, int(stop - count))
+             for part, count, stop in zip(parts, rows, stops)]
+    return list(dask.compute(*tasks))
+
+
+def dask_statistics(X, y_parts=None, response=None, *, split_every=8):
+    """:class:`~skser._mbpls.SufficientStatistics` of the rows of the dask array ``X``.
+
+    Every row chunk's statistics are computed where the chunk lives (the columns of a row
+    chunk are joined first). With ``response`` (a picklable ``f(y_part, offset) ->
+    (targets, labelled)``), the target columns of each chunk (one-hot labels or regression
+    targets, and the labelled-row mask) are built on the worker from that chunk's part of
+    ``y_parts`` (:func:`row_parts`), so no column with one row per row of ``X`` is ever
+    made on the client. The chunk statistics merge in order by the exact pairwise update,
+    ``split_every`` at a time, in a tree on the workers; only the final statistics reach the
+    client. The result equals :func:`~skser._mbpls.chunk_statistics` on the whole array to
+    rounding. Runs on the active Dask scheduler (a :class:`distributed.Client` when one is
+    open).
+    """
+    dask = require_dask("MEATransformer on a dask array")
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D dask array, got {X.ndim} dimension(s).")
+    _check_row_chunks(X)
     if X.dtype.kind != "f":
         X = X.astype(np.float64)
     X = X.rechunk({1: -1})
+    blocks = X.to_delayed().ravel()
+    if y_parts is None:
+        y_parts = [None] * len(blocks)
     leaves, start = [], 0
-    for block, rows in zip(X.to_delayed().ravel(), X.chunks[0]):
-        stop = start + rows
-        part_targets = None if targets is None else targets[start:stop]
-        part_labelled = None if labelled is None else labelled[start:stop]
-        leaves.append(dask.delayed(_chunk_statistics, pure=True)(
-            block, part_targets, part_labelled, start))
-        start = stop
+    for block, part, rows in zip(blocks, y_parts, X.chunks[0]):
+        leaves.append(dask.delayed(_chunk_statistics, pure=True)(block, part, start, response))
+        start += rows
     while len(leaves) > 1:
         leaves = [dask.delayed(_merge, pure=True)(*leaves[i:i + split_every])
                   for i in range(0, len(leaves), split_every)]
@@ -147,8 +167,8 @@ def dask_map_rows(X, func, n_columns, dtype):
 
 # ------------------------------------------------------------------------ audio by URL
 def is_url(path) -> bool:
-    """True for a URL that fsspec reads (``s3://``, ``gs://``, ``memory://``...), not a file."""
-    return isinstance(path, str) and "://" in path and not path.startswith("file://")
+    """True for a URL that fsspec reads (``s3://``, ``gs://``, ``file://``...), not a path."""
+    return isinstance(path, str) and "://" in path
 
 
 def load_audio_url(url, *, sr):

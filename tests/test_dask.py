@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ def _env(**extra):
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -40,7 +41,7 @@ def client():
 def tcp_cluster():
     """A cluster that another process (the command) can reach by its address."""
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       protocol="tcp", dashboard_address=None)
+                                       protocol="tcp", dashboard_address=":0")
     yield cluster
     cluster.close()
 
@@ -94,6 +95,114 @@ def test_mea_dask_fit_with_dask_y_and_pca_like_default(client):
                        MEATransformer(blocks=[4, 4], response="labels").fit(X, y))
     _assert_same_model(MEATransformer(n_components=3).fit(Xd),
                        MEATransformer(n_components=3).fit(X))
+
+
+def _on_worker():
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+_BUILT = []  # (offset, rows, on a worker) of every chunk response built
+
+
+def _spy_chunk_response(part, offset, **kwargs):
+    # module level: the in-process workers get this very function (pickled by reference)
+    from skser._mea import _chunk_labels, _one_hot
+
+    _BUILT.append((offset, len(part), _on_worker()))
+    part, labelled = _chunk_labels(part, offset, targets=kwargs["targets"])
+    return _one_hot(part, labelled, kwargs["classes"]), labelled
+
+
+def test_mea_dask_labels_are_one_hot_on_the_workers_only(client, monkeypatch):
+    """No column with one row per row of X is made on the client: y is never gathered, and
+    the one-hot columns of every chunk are built on a worker, a chunk at a time."""
+    from skser import _mea
+
+    X, y = _data(n=60, p=8)
+    Xd = da.from_array(X, chunks=((7, 20, 1, 32), 8))
+    yd = da.from_array(y, chunks=13)  # not X's row chunks: rechunked on the workers
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"a dask array of shape {self.shape} was gathered on the client")
+
+    ref = MEATransformer(blocks=[4, 4], response="labels").fit(X, y)
+    _BUILT.clear()
+    with monkeypatch.context() as patch:
+        patch.setattr(_mea, "_chunk_response", _spy_chunk_response)
+        patch.setattr(da.Array, "compute", refuse)
+        patch.setattr(da.Array, "__array__", refuse)
+        got = MEATransformer(blocks=[4, 4], response="labels").fit(Xd, yd)
+    _assert_same_model(got, ref)
+    np.testing.assert_array_equal(got.classes_, ref.classes_)
+    # the statistics equal numpy's: the same sums of the same one-hot rows
+    np.testing.assert_allclose(got._statistics.mean(), ref._statistics.mean(), rtol=1e-12)
+    assert sorted(_BUILT) == [(0, 7, True), (7, 20, True), (27, 1, True), (28, 32, True)]
+
+
+@pytest.mark.parametrize("kind", ["strings", "targets-2d", "binary-floats"])
+def test_mea_dask_y_of_every_kind_equals_numpy(client, kind):
+    X, labels = _data(n=50, p=8)
+    kwargs = dict(blocks=[4, 4])
+    if kind == "strings":
+        y = np.array(["ang", "hap", "sad", "neu"], dtype=object)[labels % 4]
+        y[labels < 0] = -1  # unlabelled object labels
+        kwargs["response"] = "labels"
+    elif kind == "targets-2d":
+        y = np.random.default_rng(3).normal(size=(50, 2))
+        y[labels < 0] = np.nan
+        kwargs.update(response="target", n_components=2)
+    else:  # auto: float labels 0./1. are classes, NaN unlabelled
+        y = (labels % 2).astype(float)
+        y[labels < 0] = np.nan
+    ref = MEATransformer(**kwargs).fit(X, y)
+    got = MEATransformer(**kwargs).fit(
+        da.from_array(X, chunks=((1, 24, 25), 8)),
+        da.from_array(y, chunks=(10,) + y.shape[1:]))
+    assert got.response_type_ == ref.response_type_
+    _assert_same_model(got, ref)
+    if hasattr(ref, "classes_"):
+        np.testing.assert_array_equal(got.classes_, ref.classes_)
+
+
+def test_mea_dask_continuous_y_in_a_later_chunk_is_a_target(client):
+    """type_of_target of the whole y, not of the first chunk: integers then one fraction."""
+    X, _ = _data(n=40, p=6)
+    y = np.arange(40) % 3 * 1.0
+    y[35] = 0.5
+    ref = MEATransformer(blocks=[3, 3], n_components=1).fit(X, y)
+    got = MEATransformer(blocks=[3, 3], n_components=1).fit(
+        da.from_array(X, chunks=10), da.from_array(y, chunks=10))
+    assert ref.response_type_ == got.response_type_ == "target"
+    _assert_same_model(got, ref)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast")
+def test_mea_dask_label_errors_name_rows_of_the_whole_y(client):
+    X, labels = _data(n=40, p=6, unlabelled=False)
+    y = np.array(["a", "b", "c"], dtype=object)[labels]
+    y[33] = None
+    with pytest.raises(ValueError, match=r"missing label.*row\(s\) \[3\].*from row 30 of y"):
+        MEATransformer(blocks=[3, 3], response="labels").fit(
+            da.from_array(X, chunks=10), da.from_array(y, chunks=10))
+    with pytest.raises(ValueError, match=r"y has labels \['d'\] not in classes"):
+        MEATransformer(blocks=[3, 3], response="labels").partial_fit(
+            da.from_array(X, chunks=10), np.where(np.arange(40) == 12, "d", "a"),
+            classes=["a", "b"])
+    with pytest.raises(ValueError, match=r"one label per row of X \(40 rows\).*\(39,\)"):
+        MEATransformer(blocks=[3, 3], response="labels").fit(
+            da.from_array(X, chunks=10), da.from_array(labels[:39], chunks=10))
+    with pytest.raises(ValueError, match="all 40 rows of y are unlabelled"):
+        MEATransformer(blocks=[3, 3], response="labels").fit(
+            da.from_array(X, chunks=10), da.from_array(np.full(40, -1), chunks=10))
+    t = np.random.default_rng(0).normal(size=40)
+    t[21] = np.inf
+    with pytest.raises(ValueError, match="inf"):
+        MEATransformer(blocks=[3, 3], response="target", n_components=1).fit(
+            da.from_array(X, chunks=10), t)
 
 
 def test_mea_dask_fit_float32_and_regression_targets(client):
@@ -164,9 +273,8 @@ def test_missing_dask_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ImportError, match=r"pip install skser\[dask\]"):
         _parallel.require_dask("MEATransformer on a dask array")
-    with (pytest.raises(ImportError, match=r"pip install skser\[dask\]"),
-          _parallel.joblib_on_cluster("tcp://127.0.0.1:1")):
-        pass
+    with pytest.raises(ImportError, match=r"MEATransformer on a dask array.*pip install skser"):
+        MEATransformer(n_components=1).fit(da.from_array(np.eye(4, 3), chunks=2))
 
 
 def test_import_skser_does_not_import_dask():
@@ -267,6 +375,86 @@ def test_cli_extract_on_cluster_resumes_to_the_serial_table(tcp_cluster, wav_fil
                                   pd.read_csv(tmp_path / "serial.csv"))
 
 
+def _noise_folder(root):
+    import soundfile as sf
+
+    folder = root / "noise"
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    for name in ("babble", "hum"):
+        sf.write(folder / f"{name}.wav", rng.normal(scale=0.1, size=16000), 16000)
+    return folder
+
+
+@pytest.mark.slow
+def test_cli_extract_on_cluster_workers_read_urls(client, wav_files, tmp_path, monkeypatch):
+    """With --scheduler every file is read by a worker (here a file:// URL, as s3:// would
+    be), the noises travel once, and the table equals the serial one row for row."""
+    from skser.cli import _extract, main
+
+    manifest = _corpus_folder(tmp_path, [Path(p).as_uri() for p in wav_files])
+    noise = _noise_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    common = ["extract", str(manifest), "--layout", "csv", "--chunk-size", "4", "-q",
+              "--noise-dir", str(noise), "--snrs", "5", "--noise-mode", "random"]
+    assert main([*common, "-o", "serial.csv"]) == 0
+    reads, real = [], _extract.read_audio
+
+    def spy(path, sr):
+        reads.append((path, _on_worker()))
+        return real(path, sr)
+
+    monkeypatch.setattr(_extract, "read_audio", spy)
+    assert main([*common, "-o", "cluster.csv", "--scheduler", client.scheduler.address]) == 0
+    serial, cluster = pd.read_csv("serial.csv"), pd.read_csv("cluster.csv")
+    assert serial["path"].str.startswith("file://").all()
+    assert len(serial) == 2 * len(wav_files)
+    pd.testing.assert_frame_equal(cluster, serial)
+    assert sorted(reads) == sorted((Path(p).as_uri(), True) for p in wav_files)
+
+
+def _crash_on_first_read(name, marker):
+    """Make this worker process exit (as a lost machine would) when it first reads ``name``."""
+    from skser.cli import _extract
+
+    real = _extract.read_audio
+
+    def read_audio(path, sr):
+        if path.endswith(name) and not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)
+        return real(path, sr)
+
+    _extract.read_audio = read_audio
+
+
+@pytest.mark.slow
+def test_cli_extract_survives_a_lost_worker(wav_files, tmp_path, monkeypatch):
+    """A worker process dies in the middle of a file: the scheduler runs that file again on
+    a live worker, and the table equals the serial one."""
+    import cloudpickle
+
+    from skser.cli import main
+
+    manifest = _corpus_folder(tmp_path, wav_files)
+    monkeypatch.chdir(tmp_path)
+    common = ["extract", str(manifest), "--layout", "csv", "--chunk-size", "2", "-q"]
+    assert main([*common, "-o", "serial.csv"]) == 0
+    marker = tmp_path / "crashed"
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers lack this module
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=":0") as cluster, \
+                distributed.Client(cluster) as c:
+            c.run(_crash_on_first_read, os.path.basename(wav_files[5]), str(marker))
+            assert main([*common, "-o", "cluster.csv", "--scheduler",
+                         cluster.scheduler_address]) == 0
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert marker.exists()  # a worker did die
+    pd.testing.assert_frame_equal(pd.read_csv("cluster.csv"), pd.read_csv("serial.csv"))
+
+
 def test_cli_extract_scheduler_without_dask(tmp_path, wav_files, monkeypatch, capsys):
     from skser.cli import main
 
@@ -316,3 +504,17 @@ def test_grid_search_on_cluster_equals_n_jobs_1(client):
         else:
             np.testing.assert_array_equal(a, b, err_msg=key)
     assert serial.best_params_ == on_cluster.best_params_
+
+
+def test_manifest_keeps_urls_and_still_refuses_missing_files(tmp_path):
+    from skser.datasets import load_corpus
+
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"path": ["s3://bucket/a.wav", "gs://bucket/b.wav"],
+                  "emotion": ["angry", "sad"]}).to_csv(manifest, index=False)
+    corpus = load_corpus(manifest, layout="csv")
+    assert sorted(corpus["path"]) == ["gs://bucket/b.wav", "s3://bucket/a.wav"]
+    pd.DataFrame({"path": ["s3://bucket/a.wav", "here/missing.wav"],
+                  "emotion": ["angry", "sad"]}).to_csv(manifest, index=False)
+    with pytest.raises(FileNotFoundError, match=r"1 files listed.*missing\.wav"):
+        load_corpus(manifest, layout="csv")

@@ -168,8 +168,9 @@ def build_parser():
                         "and compiling the feature code)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="compute the features on a Dask cluster, e.g. tcp://host:8786 (needs "
-                        "pip install skser[dask]); files are read here and rows are written "
-                        "here as each chunk comes back, so a rerun resumes as usual")
+                        "pip install skser[dask]); each worker reads its files itself (a "
+                        "shared disk, or URLs such as s3://... listed in a csv manifest), rows "
+                        "are written here as files come back, so a rerun resumes as usual")
     p.add_argument("--noise-dir", metavar="DIR",
                    help="folder of noise recordings for noisy copies (needs --snrs)")
     p.add_argument("--snrs", type=_float, nargs="+", metavar="DB",

@@ -318,8 +318,9 @@ def _load_csv(csv: Path) -> pd.DataFrame:
     paths = []
     for p in table["path"].astype(str):
         q = Path(p)
-        paths.append(str(q if q.is_absolute() else csv.parent / q))
-    missing = [p for p in paths if not Path(p).is_file()]
+        paths.append(p if "://" in p else str(q if q.is_absolute() else csv.parent / q))
+    # URLs (s3://, gs://...) are read through fsspec where the audio is read, not checked here
+    missing = [p for p in paths if "://" not in p and not Path(p).is_file()]
     if missing:
         raise FileNotFoundError(f"{len(missing)} files listed in {csv} do not exist, e.g. "
                                 f"{missing[:3]}; paths are read relative to the manifest's folder.")
