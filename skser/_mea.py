@@ -218,14 +218,19 @@ def _one_hot(y, labelled, classes):
 
 
 def _check_y(y, n_samples, *, targets):
-    """y as an array with one row per sample: 1-D for labels, 1-D or 2-D for targets."""
-    y = np.asarray(y)
+    """y as an array with one row per sample: 1-D for labels, 1-D or 2-D for targets.
+
+    A dask array is checked by its shape and stays lazy (not computed).
+    """
+    lazy = _parallel.is_dask_array(y)
+    if not lazy:
+        y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim not in (1, 2) or y.shape[0] != n_samples or (not targets and y.ndim != 1):
         raise ValueError(
             f"y must hold one {'row of targets' if targets else 'label'} per row of X "
-            f"({n_samples} rows), got shape {y.shape}."
+            f"({n_samples} rows), got {'a dask array of ' if lazy else ''}shape {y.shape}."
         )
     return y
 
@@ -757,7 +762,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         targets = self.response in ("auto", "target")
         parts = None
         if self._may_use_y() and y is not None:
-            y = self._check_dask_y(y, X.shape[0], targets=targets)
+            y = _check_y(y, X.shape[0], targets=targets)
             parts = _parallel.row_parts(X, y)
             sample = np.concatenate(_parallel.map_parts(
                 partial(_label_summary, targets=targets), parts, X.chunks[0]))
@@ -785,19 +790,6 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     def _may_use_y(self):
         return not (self.response == "input" or _is_integer(self.response))
-
-    def _check_dask_y(self, y, n_samples, *, targets):
-        """y's shape checked against X's rows without computing it (numpy y as ``_check_y``)."""
-        if not _parallel.is_dask_array(y):
-            return _check_y(y, n_samples, targets=targets)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim not in (1, 2) or y.shape[0] != n_samples or (not targets and y.ndim != 1):
-            raise ValueError(
-                f"y must hold one {'row of targets' if targets else 'label'} per row of X "
-                f"({n_samples} rows), got a dask array of shape {y.shape}."
-            )
-        return y
 
     def _check_dask_X(self, X, *, reset, min_samples):
         """Check a dask array's shape and dtype without computing it."""
