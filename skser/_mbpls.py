@@ -199,12 +199,6 @@ class Moments:
                        m2)
 
 
-def _column_mean(block):
-    if _is_numpy(block):
-        return block.mean(0, dtype=np.float64)
-    return block.mean(0)
-
-
 def data_moments(A, *, engine=None) -> Moments:
     """Moments of the rows of ``A`` (any floating dtype; never modified), in float64.
 
