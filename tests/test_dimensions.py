@@ -376,3 +376,15 @@ def test_task_labels_errors(task, mapping, match):
 
     with pytest.raises(ValueError, match=match):
         _task_labels(["angry"], task, mapping=mapping)
+
+
+def test_per_corpus_maps_that_match_no_corpus_are_an_error():
+    # "EmoDB" is not "emodb": the map would silently not apply to any row
+    mapping = {"EmoDB": {**AROUSAL_MAP, "neutral": None}}
+    with pytest.raises(ValueError, match=r"per-corpus maps for \['EmoDB'\] but no label.*"
+                                         r"\['emodb', 'urdu'\]"):
+        to_dimension(["neutral", "sad"], mapping=mapping, corpus=["emodb", "urdu"])
+    # one map among several that applies is fine (a table of some of the corpora)
+    two = {**mapping, "emodb": {**AROUSAL_MAP, "neutral": None}}
+    assert to_dimension(["neutral", "neutral"], mapping=two, corpus=["emodb", "urdu"]).tolist() \
+        == [None, "low"]

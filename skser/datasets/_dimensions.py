@@ -208,8 +208,8 @@ def to_dimension(labels, dimension="arousal", *, levels=2, mapping=None, corpus=
     ------
     ValueError
         For an unknown dimension or number of levels, a ``corpus`` of the wrong length,
-        per-corpus maps without ``corpus``, or labels that the map does not know (the message
-        names them).
+        per-corpus maps without ``corpus`` or none of whose keys is a corpus of the labels,
+        or labels that the map does not know (the message names them).
     TypeError
         For a mapping that is not a dict of str (or None) values.
 
@@ -241,6 +241,12 @@ def to_dimension(labels, dimension="arousal", *, levels=2, mapping=None, corpus=
         if len(corpora) != len(values):
             raise ValueError(f"corpus has {len(corpora)} entries but labels has {len(values)}; "
                              "give one corpus name, or one per label.")
+    if per_corpus and len(values) and not set(per_corpus) & {str(c) for c in corpora}:
+        present = sorted({str(c) for c in corpora})
+        raise ValueError(
+            f"mapping has per-corpus maps for {sorted(per_corpus)} but no label's corpus is "
+            f"one of them (corpora: {present[:10]}), so none would apply. Key each map by a "
+            "name that corpus holds (names are compared as text, case included).")
     out, unknown = [], {}
     for value, c in zip(values, corpora):
         if _is_missing(value):
