@@ -675,9 +675,22 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     def _check_finite_statistics(self, chunk, X):
         """Raise on NaN or inf in X, seen in the column sums (a NaN or inf in any row
-        makes its column's mean one): no extra pass over X when it is finite."""
-        if np.isfinite(chunk.mean()[: X.shape[1]]).all():
-            return
+        makes its column's mean one): no extra pass over X when it is finite. Finite values
+        whose squares overflow (|x| near 1e154) leave the sums finite but the cross-products
+        infinite, seen on the diagonal."""
+        p = X.shape[1]
+        if np.isfinite(chunk.mean()[:p]).all():
+            with np.errstate(over="ignore", invalid="ignore"):
+                squares = np.isfinite(chunk.variance()[:p])
+            if squares.all():
+                return
+            names = getattr(self, "feature_names_in_", None)
+            columns = np.flatnonzero(~squares)
+            named = [str(names[c]) if names is not None else int(c) for c in columns[:10]]
+            raise ValueError(
+                f"The squares of X's column(s) {named}{' ...' if columns.size > 10 else ''} "
+                "overflow float64 (|values| near 1e154 or more); rescale them before "
+                "MEATransformer.")
         _check_finite(X, getattr(self, "feature_names_in_", None))
         raise ValueError(
             "The column sums of X overflow float64 (values near 1e308); rescale X before "

@@ -107,3 +107,16 @@ def test_class_labels_stay_labels_and_continuous_labels_are_refused():
         MEATransformer(response="labels").fit(X, y[:, 0])
     with pytest.raises(ValueError, match="response='target' needs numeric targets"):
         MEATransformer(response="target").fit(X, np.array(["a", "b"] * 100))
+
+
+@pytest.mark.parametrize("n", [40, 5])   # the p x p statistics, and the rows of wide data
+@pytest.mark.parametrize("response", ["input", "target"])
+def test_values_whose_squares_overflow_are_an_error(n, response):
+    """Column sums stay finite at 1e160 but the cross-products do not: an error naming the
+    column, not NaN scores (``"target"``) or a failed eigensolver (``"input"``)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 8))
+    X[:, 3] *= 1e160
+    y = rng.normal(size=n)
+    with pytest.raises(ValueError, match=r"column\(s\) \[3\].*overflow float64"):
+        MEATransformer(n_components=2, response=response).fit(X, y)
