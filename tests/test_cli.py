@@ -763,3 +763,14 @@ def test_task_choices_are_the_library_tasks():
     from skser.datasets._dimensions import TASKS as LIBRARY_TASKS
 
     assert TASKS == LIBRARY_TASKS
+
+
+@pytest.mark.parametrize("command", [("evaluate", "--no-plots"), ("fit", "-o", "m.skser")])
+def test_task_with_one_class_left_names_it_plainly(features, tmp_path, command):
+    """Angry and sad are both negative valence: the message shows the class as text."""
+    table = pd.read_csv(features)
+    table = table[table["emotion"].isin(["angry", "sad"])]
+    table.to_csv(tmp_path / "negative.csv", index=False)
+    res = skser(command[0], "negative.csv", *command[1:], "--task", "valence", cwd=tmp_path)
+    line = _one_error_line(res)
+    assert line.endswith("['negative']"), line

@@ -234,7 +234,7 @@ def run_evaluate(args):
     corpus = clean[args.corpus_column].astype(str).to_numpy()
     what = "emotions" if task == "emotion" else f"{task} classes"
     if len(np.unique(y)) < 2:
-        raise UsageError(f"the clean rows have fewer than two {what}: {sorted(set(y))}")
+        raise UsageError(f"the clean rows have fewer than two {what}: {sorted(set(y.tolist()))}")
     speakers = None
     if "speaker" in clean.columns and clean["speaker"].notna().all():
         speakers = clean["speaker"].astype(str).to_numpy()
