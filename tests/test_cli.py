@@ -774,3 +774,23 @@ def test_task_with_one_class_left_names_it_plainly(features, tmp_path, command):
     res = skser(command[0], "negative.csv", *command[1:], "--task", "valence", cwd=tmp_path)
     line = _one_error_line(res)
     assert line.endswith("['negative']"), line
+
+
+def test_evaluate_task_names_the_task_in_the_snr_plot(features, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    import skser.plotting
+    from skser.cli import main
+
+    titles = []
+    original = skser.plotting.plot_uar_vs_snr
+
+    def recording(*args, **kwargs):
+        titles.append(kwargs["title"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skser.plotting, "plot_uar_vs_snr", recording)
+    assert main(["evaluate", str(features), "--models", "svc", "--task", "arousal",
+                 "--n-bootstrap", "0", "-o", str(tmp_path / "ev"), "--quiet"]) == 0
+    plt.close("all")
+    assert titles == ["UAR of binary arousal against SNR, trained on clean speech"]

@@ -345,7 +345,7 @@ def run_evaluate(args):
                 results, metric=metric, pipeline="pipeline", pairs="each",
                 by_noise=1 < n_noises <= 3, percent=True,
                 chance=1 / len(np.unique(y)) if metric in ("uar", "macro_f1") else None,
-                title=f"{metric.upper()} against SNR, trained on clean speech",
+                title=f"{metric.upper()}{of} against SNR, trained on clean speech",
             ), outdir / "uar_vs_snr.png")
             written.append("uar_vs_snr.png")
         if len(y) >= 3:
