@@ -536,6 +536,12 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
                              "targets must be finite (NaN marks an unlabelled row).")
         if _is_continuous(y_lab):
             return self._fit_codes(X, *self._bin_target(y_lab), labelled, groups, hidden)
+        if type_of_target(y_lab) == "unknown":
+            raise ValueError(
+                f"Unknown label type: y is neither class labels nor numbers that scikit-learn "
+                f"recognises (dtype {y_lab.dtype}, e.g. {y_lab[:3].tolist()}); convert it: "
+                "np.asarray(y, dtype=float) for ratings, or strings or integers for classes."
+            )
         check_classification_targets(y_lab)
         self.__dict__.pop("bin_edges_", None)
         self.classes_, codes = np.unique(y_lab, return_inverse=True)

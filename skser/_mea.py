@@ -154,6 +154,13 @@ def _kind_of_y(y):
     if y is None or len(y) == 0:
         return None
     kind = type_of_target(y, input_name="y")
+    if kind == "unknown":
+        raise ValueError(
+            f"Unknown label type: y is neither class labels nor numbers that scikit-learn "
+            f"recognises (dtype {np.asarray(y).dtype}, e.g. {np.asarray(y)[:3].tolist()}); "
+            "convert it: "
+            "np.asarray(y, dtype=float) for ratings, or strings or integers for classes."
+        )
     if kind in CLASS_TARGETS:
         return "classes"
     return "target" if kind in REGRESSION_TARGETS else None
@@ -270,11 +277,12 @@ class MEATransformer(TransformerMixin, BaseEstimator):
           ``y``, as inside a regression pipeline (e.g. arousal and valence ratings before
           :class:`~sklearn.linear_model.Ridge`): a pipeline that passes ``y`` gets a
           supervised subspace either way; otherwise (no ``y``, one class, all rows
-          unlabelled) ``"input"``. Integer-valued float ratings (1.0, 2.0, ...) read as
-          classes: pass ``response="target"`` for them. In :meth:`partial_fit` it is
-          ``"labels"`` when the first call gets ``classes`` (with at least two),
-          ``"target"`` for a continuous ``y``, otherwise ``"input"``. The choice made is
-          ``response_type_``.
+          unlabelled) ``"input"``; a ``y`` scikit-learn cannot read as either (numbers in
+          an object array) is an error, never ignored. Integer-valued float ratings (1.0,
+          2.0, ...) read as classes: pass ``response="target"`` for them. In
+          :meth:`partial_fit` it is ``"labels"`` when the first call gets ``classes`` (with
+          at least two), ``"target"`` for a continuous ``y``, otherwise ``"input"``. The
+          choice made is ``response_type_``.
 
         - ``"input"``: the block named ``input`` of the layout; with explicit blocks, the last
           block; with a single block, that block itself (Y = X).

@@ -197,3 +197,10 @@ def test_features_whose_squares_overflow_are_an_error():
     X[:, 4] *= 1e160                               # finite, but its variance is not
     with pytest.raises(ValueError, match=r"column\(s\) \[4\].*overflow float64"):
         EDRLTransformer(**FAST).fit(X, y)
+
+
+def test_y_of_unknown_type_says_how_to_convert_it():
+    X, y = _rated(n=60)
+    with pytest.raises(ValueError, match=r"y is neither class labels nor numbers .*dtype "
+                                         r"object.*np\.asarray\(y, dtype=float\)"):
+        EDRLTransformer(**FAST).fit(X, y.astype(object))

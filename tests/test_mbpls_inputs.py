@@ -120,3 +120,16 @@ def test_values_whose_squares_overflow_are_an_error(n, response):
     y = rng.normal(size=n)
     with pytest.raises(ValueError, match=r"column\(s\) \[3\].*overflow float64"):
         MEATransformer(n_components=2, response=response).fit(X, y)
+
+
+def test_y_of_unknown_type_is_an_error_not_ignored():
+    """Ratings held as Python objects (an object column) are neither classes nor numbers to
+    scikit-learn; "auto" used to fall back to the unsupervised response without a word."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    y = rng.normal(size=30).astype(object)
+    with pytest.raises(ValueError, match=r"y is neither class labels nor numbers .*dtype "
+                                         r"object.*np\.asarray\(y, dtype=float\)"):
+        MEATransformer(n_components=2).fit(X, y)
+    # converted, it is a regression target
+    assert MEATransformer(n_components=2).fit(X, y.astype(float)).response_type_ == "target"
