@@ -388,3 +388,10 @@ def test_per_corpus_maps_that_match_no_corpus_are_an_error():
     two = {**mapping, "emodb": {**AROUSAL_MAP, "neutral": None}}
     assert to_dimension(["neutral", "neutral"], mapping=two, corpus=["emodb", "urdu"]).tolist() \
         == [None, "low"]
+
+
+def test_add_dimensions_per_corpus_maps_need_the_corpus_column():
+    table = pd.DataFrame({"emotion": ["angry", "sad"]})
+    with pytest.raises(ValueError, match=r"per-corpus maps \(\['emodb'\]\) .* table has no "
+                                         r"'corpus' column"):
+        add_dimensions(table, mapping={"arousal": {"emodb": dict(AROUSAL_MAP)}})

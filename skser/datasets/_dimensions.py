@@ -442,6 +442,14 @@ def add_dimensions(table, dimensions=("arousal", "valence"), *, levels=2, mappin
                              "load it with load_corpus, or bin ratings with source='ratings'.")
         corpus = table["corpus"].astype(object) if "corpus" in table.columns else None
         for d in dimensions:
+            maps = None if mapping is None else mapping.get(d)
+            if corpus is None and maps is not None:
+                per_corpus = _resolve_maps(d, levels, maps)[1]
+                if per_corpus:
+                    raise ValueError(
+                        f"mapping[{d!r}] holds per-corpus maps ({sorted(per_corpus)}) but the "
+                        f"table has no 'corpus' column (columns: {list(table.columns)}); add "
+                        "one, or give a single map.")
             out[f"{d}_level"] = to_dimension(table["emotion"], d, levels=levels,
                                              mapping=None if mapping is None
                                              else mapping.get(d), corpus=corpus)
