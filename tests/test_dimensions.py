@@ -243,7 +243,7 @@ def test_add_dimensions_per_corpus_mapping_uses_the_corpus_column():
     out = add_dimensions(table, "arousal", mapping=mapping)
     assert out["arousal_level"].tolist() == ["high", "low"]
     assert "valence_level" not in out
-    with pytest.raises(ValueError, match="corpus is not given"):
+    with pytest.raises(ValueError, match="the table has no .corpus. column"):
         add_dimensions(table.drop(columns="corpus"), "arousal", mapping=mapping)
 
 
