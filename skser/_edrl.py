@@ -69,9 +69,17 @@ def _quantile_bins(y, n_bins):
     Bin ``k`` holds ``edges[k-1] < y <= edges[k]`` (the first bin everything up to
     ``edges[0]``), the intervals of ``pandas.qcut``. Tied quantiles (many equal values) merge
     bins and empty bins are dropped, so ``K`` can be smaller than ``n_bins``; the codes stay
-    ordinal. ``edges`` has ``K - 1`` entries.
+    ordinal. ``edges`` has ``K - 1`` entries. An edge at the maximum (ratings piled up at the
+    top of the scale) would leave the last bin empty and merge the tie with the values below
+    it; it moves down to the largest value below the maximum, so the tie is the last bin.
     """
     edges = np.unique(np.quantile(y, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    top = y.max()
+    if edges.size and edges[-1] >= top:
+        below = y[y < top]
+        edges = edges[edges < top]
+        if below.size:
+            edges = np.unique(np.append(edges, below.max()))
     codes = np.searchsorted(edges, y, side="left")
     used, codes = np.unique(codes, return_inverse=True)
     return codes.astype(np.int64).ravel(), edges[used[:-1]]
@@ -277,7 +285,9 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
     *Continuous targets.* A float ``y`` whose values are not all integers (scikit-learn's
     ``type_of_target`` says ``"continuous"``), such as IEMOCAP's mean arousal ratings, has
     no classes to pair samples by. It is cut into ``target_bins`` quantile bins (equal
-    counts, so every bin has partners; ties merge bins), which play the classes' part: the
+    counts, so every bin has partners; ties merge bins, and a tie at the maximum, such as
+    ratings piled up at the top of the scale, is a bin of its own), which play the classes'
+    part: the
     intra partner comes from the query's own bin (a sample of nearly the same arousal) and
     the inter partner from a *distant* bin, at least two bins away (with four or more
     bins), never from the two neighbouring bins, whose boundary values can be as close to
@@ -526,6 +536,12 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
                              "targets must be finite (NaN marks an unlabelled row).")
         if _is_continuous(y_lab):
             return self._fit_codes(X, *self._bin_target(y_lab), labelled, groups, hidden)
+        if type_of_target(y_lab) == "unknown":
+            raise ValueError(
+                f"Unknown label type: y is neither class labels nor numbers that scikit-learn "
+                f"recognises (dtype {y_lab.dtype}, e.g. {y_lab[:3].tolist()}); convert it: "
+                "np.asarray(y, dtype=float) for ratings, or strings or integers for classes."
+            )
         check_classification_targets(y_lab)
         self.__dict__.pop("bin_edges_", None)
         self.classes_, codes = np.unique(y_lab, return_inverse=True)
@@ -549,7 +565,7 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         n_bins = int(codes.max()) + 1
         if n_bins < 2:
             raise ValueError(
-                f"y is a continuous target with a single value ({y_lab[0]!r}) over its "
+                f"y is a continuous target with a single value ({float(y_lab[0])!r}) over its "
                 f"{len(y_lab)} labelled rows: inter partners (another bin) would not exist.")
         return codes, 1 if n_bins >= 4 else 0
 
@@ -567,8 +583,22 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         device = resolve_device(self.device)
 
         # Standardisation from every row, the unlabelled ones included (see Notes).
-        self.mean_ = X.mean(axis=0)
-        self.scale_ = safe_scale(X, self.mean_)  # 1 for constant columns (to rounding)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.mean_ = X.mean(axis=0)
+            self.scale_ = safe_scale(X, self.mean_)  # 1 for constant columns (to rounding)
+        # safe_scale calls an overflowing (infinite) variance constant: look at those columns.
+        ones = np.flatnonzero(self.scale_ == 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            overflow = ~np.isfinite(X[:, ones].var(axis=0, dtype=np.float64))
+        huge = np.union1d(np.flatnonzero(~np.isfinite(self.mean_)), ones[overflow])
+        if huge.size:
+            names = getattr(self, "feature_names_in_", None)
+            named = [str(names[c]) if names is not None else int(c) for c in huge[:10]]
+            raise ValueError(
+                f"X's column(s) {named}{' ...' if huge.size > 10 else ''} hold values so large "
+                "that their mean or variance overflow float64 (|values| near 1e154 or more); "
+                "rescale them (e.g. with StandardScaler on a smaller unit) before "
+                "EDRLTransformer.")
         self.n_unlabelled_ = n_unlabelled
         Xs = np.ascontiguousarray((X[labelled] - self.mean_) / self.scale_, dtype=np.float32)
         X_unlabelled = np.ascontiguousarray(
@@ -600,8 +630,12 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
             inter_gap=inter_gap,
         )
         if len(alone):
-            which = (f"Class(es) {list(self.classes_[alone])}" if hasattr(self, "classes_")
-                     else f"Target bin(s) {list(alone)} (of the quantile bins)")
+            named = hasattr(self, "classes_")
+            names = (self.classes_[alone] if named else np.asarray(alone)).tolist()
+            shown = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
+            which = (f"Class(es) [{shown}]" if named else
+                     f"Target bin(s) [{shown}] ({len(names)} of the {int(codes.max()) + 1} "
+                     "quantile bins)")
             warnings.warn(
                 f"{which} have a single training sample, so no other sample of the same "
                 "class exists: each such sample is its own intra-class reconstruction target.",

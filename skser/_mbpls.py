@@ -143,7 +143,8 @@ def block_rows(n_rows, n_columns, itemsize=8) -> int:
 
 def blas_threads(rows, n_columns) -> int | None:
     """BLAS threads for a rank-k update of ``rows`` rows: 1 when it is small, else None
-    (the caller's setting) unless the machine is busy: then the cores left idle (at least 1).
+    (the caller's setting) unless the machine is busy: then the cores left idle (at least 1),
+    never more than the caller's own BLAS limit (a joblib worker's, ``threadpool_limits``).
 
     Measured on a 2-core machine shared with other jobs (load average 10 to 16): two
     threads made the statistics 2 to 16 times slower than one at 100 to 1,000 columns.
@@ -158,7 +159,17 @@ def blas_threads(rows, n_columns) -> int | None:
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return None
     idle = cores - others
-    return max(1, int(idle)) if idle < cores - 0.5 else None
+    if idle >= cores - 0.5:
+        return None
+    return max(1, min(int(idle), _caller_blas_threads()))
+
+
+def _caller_blas_threads() -> int:
+    """The smallest thread count of the loaded BLAS libraries now (about 12 us)."""
+    from ._device import _threadpool_controller
+
+    libs = _threadpool_controller().select(user_api="blas").lib_controllers
+    return min((lib.num_threads for lib in libs), default=os.cpu_count() or 1)
 
 
 # ------------------------------------------------------------------ sufficient statistics

@@ -155,6 +155,13 @@ def _kind_of_y(y):
     if y is None or len(y) == 0:
         return None
     kind = type_of_target(y, input_name="y")
+    if kind == "unknown":
+        raise ValueError(
+            f"Unknown label type: y is neither class labels nor numbers that scikit-learn "
+            f"recognises (dtype {np.asarray(y).dtype}, e.g. {np.asarray(y)[:3].tolist()}); "
+            "convert it: "
+            "np.asarray(y, dtype=float) for ratings, or strings or integers for classes."
+        )
     if kind in CLASS_TARGETS:
         return "classes"
     return "target" if kind in REGRESSION_TARGETS else None
@@ -337,11 +344,12 @@ class MEATransformer(TransformerMixin, BaseEstimator):
           ``y``, as inside a regression pipeline (e.g. arousal and valence ratings before
           :class:`~sklearn.linear_model.Ridge`): a pipeline that passes ``y`` gets a
           supervised subspace either way; otherwise (no ``y``, one class, all rows
-          unlabelled) ``"input"``. Integer-valued float ratings (1.0, 2.0, ...) read as
-          classes: pass ``response="target"`` for them. In :meth:`partial_fit` it is
-          ``"labels"`` when the first call gets ``classes`` (with at least two),
-          ``"target"`` for a continuous ``y``, otherwise ``"input"``. The choice made is
-          ``response_type_``.
+          unlabelled) ``"input"``; a ``y`` scikit-learn cannot read as either (numbers in
+          an object array) is an error, never ignored. Integer-valued float ratings (1.0,
+          2.0, ...) read as classes: pass ``response="target"`` for them. In
+          :meth:`partial_fit` it is ``"labels"`` when the first call gets ``classes`` (with
+          at least two), ``"target"`` for a continuous ``y``, otherwise ``"input"``. The
+          choice made is ``response_type_``.
 
         - ``"input"``: the block named ``input`` of the layout; with explicit blocks, the last
           block; with a single block, that block itself (Y = X).
@@ -743,9 +751,22 @@ class MEATransformer(TransformerMixin, BaseEstimator):
 
     def _check_finite_statistics(self, chunk, X):
         """Raise on NaN or inf in X, seen in the column sums (a NaN or inf in any row
-        makes its column's mean one): no extra pass over X when it is finite."""
-        if np.isfinite(chunk.mean()[: X.shape[1]]).all():
-            return
+        makes its column's mean one): no extra pass over X when it is finite. Finite values
+        whose squares overflow (|x| near 1e154) leave the sums finite but the cross-products
+        infinite, seen on the diagonal."""
+        p = X.shape[1]
+        if np.isfinite(chunk.mean()[:p]).all():
+            with np.errstate(over="ignore", invalid="ignore"):
+                squares = np.isfinite(chunk.variance()[:p])
+            if squares.all():
+                return
+            names = getattr(self, "feature_names_in_", None)
+            columns = np.flatnonzero(~squares)
+            named = [str(names[c]) if names is not None else int(c) for c in columns[:10]]
+            raise ValueError(
+                f"The squares of X's column(s) {named}{' ...' if columns.size > 10 else ''} "
+                "overflow float64 (|values| near 1e154 or more); rescale them before "
+                "MEATransformer.")
         _check_finite(X, getattr(self, "feature_names_in_", None))
         raise ValueError(
             "The column sums of X overflow float64 (values near 1e308); rescale X before "

@@ -763,3 +763,34 @@ def test_task_choices_are_the_library_tasks():
     from skser.datasets._dimensions import TASKS as LIBRARY_TASKS
 
     assert TASKS == LIBRARY_TASKS
+
+
+@pytest.mark.parametrize("command", [("evaluate", "--no-plots"), ("fit", "-o", "m.skser")])
+def test_task_with_one_class_left_names_it_plainly(features, tmp_path, command):
+    """Angry and sad are both negative valence: the message shows the class as text."""
+    table = pd.read_csv(features)
+    table = table[table["emotion"].isin(["angry", "sad"])]
+    table.to_csv(tmp_path / "negative.csv", index=False)
+    res = skser(command[0], "negative.csv", *command[1:], "--task", "valence", cwd=tmp_path)
+    line = _one_error_line(res)
+    assert line.endswith("['negative']"), line
+
+
+def test_evaluate_task_names_the_task_in_the_snr_plot(features, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    import skser.plotting
+    from skser.cli import main
+
+    titles = []
+    original = skser.plotting.plot_uar_vs_snr
+
+    def recording(*args, **kwargs):
+        titles.append(kwargs["title"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skser.plotting, "plot_uar_vs_snr", recording)
+    assert main(["evaluate", str(features), "--models", "svc", "--task", "arousal",
+                 "--n-bootstrap", "0", "-o", str(tmp_path / "ev"), "--quiet"]) == 0
+    plt.close("all")
+    assert titles == ["UAR of binary arousal against SNR, trained on clean speech"]

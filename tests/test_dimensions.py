@@ -243,7 +243,7 @@ def test_add_dimensions_per_corpus_mapping_uses_the_corpus_column():
     out = add_dimensions(table, "arousal", mapping=mapping)
     assert out["arousal_level"].tolist() == ["high", "low"]
     assert "valence_level" not in out
-    with pytest.raises(ValueError, match="corpus is not given"):
+    with pytest.raises(ValueError, match="the table has no .corpus. column"):
         add_dimensions(table.drop(columns="corpus"), "arousal", mapping=mapping)
 
 
@@ -376,3 +376,22 @@ def test_task_labels_errors(task, mapping, match):
 
     with pytest.raises(ValueError, match=match):
         _task_labels(["angry"], task, mapping=mapping)
+
+
+def test_per_corpus_maps_that_match_no_corpus_are_an_error():
+    # "EmoDB" is not "emodb": the map would silently not apply to any row
+    mapping = {"EmoDB": {**AROUSAL_MAP, "neutral": None}}
+    with pytest.raises(ValueError, match=r"per-corpus maps for \['EmoDB'\] but no label.*"
+                                         r"\['emodb', 'urdu'\]"):
+        to_dimension(["neutral", "sad"], mapping=mapping, corpus=["emodb", "urdu"])
+    # one map among several that applies is fine (a table of some of the corpora)
+    two = {**mapping, "emodb": {**AROUSAL_MAP, "neutral": None}}
+    assert to_dimension(["neutral", "neutral"], mapping=two, corpus=["emodb", "urdu"]).tolist() \
+        == [None, "low"]
+
+
+def test_add_dimensions_per_corpus_maps_need_the_corpus_column():
+    table = pd.DataFrame({"emotion": ["angry", "sad"]})
+    with pytest.raises(ValueError, match=r"per-corpus maps \(\['emodb'\]\) .* table has no "
+                                         r"'corpus' column"):
+        add_dimensions(table, mapping={"arousal": {"emodb": dict(AROUSAL_MAP)}})

@@ -156,3 +156,51 @@ def test_edrl_mea_svr_pipeline_regresses_a_continuous_target():
     control = ccc_score(y[test], pipeline().fit(X[train], shuffled).predict(X[test]))
     assert ccc > 0.6
     assert ccc > control + 0.4
+
+
+def test_quantile_bins_keep_a_tie_at_the_maximum_apart():
+    """Ratings piled up at the top of the scale: a quantile edge equal to the maximum would
+    leave the last bin empty and merge the tie with the values below it."""
+    y = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 3.5] + [5.0] * 14)
+    codes, edges = _quantile_bins(y, 5)
+    assert codes[y == 5.0].tolist() == [codes.max()] * 14
+    assert codes[y < 5.0].max() < codes.max()
+    np.testing.assert_array_equal(codes, np.searchsorted(edges, y, side="left"))
+    # the ordinal order holds and every bin is used
+    assert np.all(np.diff(codes[np.argsort(y, kind="stable")]) >= 0)
+    assert set(codes.tolist()) == set(range(codes.max() + 1))
+
+
+def test_continuous_target_mostly_tied_still_has_two_bins():
+    X, y = _rated(n=60)
+    y[:50] = 3.5                                   # 50 of 60 equal, the rest below
+    y[50:] = np.linspace(1.0, 3.0, 10)
+    edrl = EDRLTransformer(**FAST).fit(X, y)
+    np.testing.assert_array_equal(edrl.bin_edges_, [3.0])
+
+
+def test_constant_continuous_target_message_shows_the_value():
+    X, _ = _rated(n=60)
+    with pytest.raises(ValueError, match=r"a single value \(3\.5\) over its 60 labelled rows"):
+        EDRLTransformer(**FAST).fit(X, np.full(60, 3.5))
+
+
+def test_single_sample_bins_warning_names_plain_numbers():
+    X, y = _rated(n=60)
+    with pytest.warns(UserWarning, match=r"Target bin\(s\) \[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "
+                                         r"\.\.\.\] \(60 of the 60 quantile bins\)"):
+        EDRLTransformer(**FAST, target_bins=60).fit(X, y)
+
+
+def test_features_whose_squares_overflow_are_an_error():
+    X, y = _rated(n=60)
+    X[:, 4] *= 1e160                               # finite, but its variance is not
+    with pytest.raises(ValueError, match=r"column\(s\) \[4\].*overflow float64"):
+        EDRLTransformer(**FAST).fit(X, y)
+
+
+def test_y_of_unknown_type_says_how_to_convert_it():
+    X, y = _rated(n=60)
+    with pytest.raises(ValueError, match=r"y is neither class labels nor numbers .*dtype "
+                                         r"object.*np\.asarray\(y, dtype=float\)"):
+        EDRLTransformer(**FAST).fit(X, y.astype(object))

@@ -107,3 +107,29 @@ def test_class_labels_stay_labels_and_continuous_labels_are_refused():
         MEATransformer(response="labels").fit(X, y[:, 0])
     with pytest.raises(ValueError, match="response='target' needs numeric targets"):
         MEATransformer(response="target").fit(X, np.array(["a", "b"] * 100))
+
+
+@pytest.mark.parametrize("n", [40, 5])   # the p x p statistics, and the rows of wide data
+@pytest.mark.parametrize("response", ["input", "target"])
+def test_values_whose_squares_overflow_are_an_error(n, response):
+    """Column sums stay finite at 1e160 but the cross-products do not: an error naming the
+    column, not NaN scores (``"target"``) or a failed eigensolver (``"input"``)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 8))
+    X[:, 3] *= 1e160
+    y = rng.normal(size=n)
+    with pytest.raises(ValueError, match=r"column\(s\) \[3\].*overflow float64"):
+        MEATransformer(n_components=2, response=response).fit(X, y)
+
+
+def test_y_of_unknown_type_is_an_error_not_ignored():
+    """Ratings held as Python objects (an object column) are neither classes nor numbers to
+    scikit-learn; "auto" used to fall back to the unsupervised response without a word."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    y = rng.normal(size=30).astype(object)
+    with pytest.raises(ValueError, match=r"y is neither class labels nor numbers .*dtype "
+                                         r"object.*np\.asarray\(y, dtype=float\)"):
+        MEATransformer(n_components=2).fit(X, y)
+    # converted, it is a regression target
+    assert MEATransformer(n_components=2).fit(X, y.astype(float)).response_type_ == "target"

@@ -198,3 +198,23 @@ def test_native_threads_limit_blas_and_restore_the_callers_setting():
     assert blas_threads() == before
     with native_threads(None):  # the caller's setting, untouched
         assert blas_threads() == before
+
+
+def test_busy_machine_never_raises_the_callers_blas_limit(monkeypatch):
+    """A worker limited to one BLAS thread (joblib's loky workers, threadpool_limits) keeps
+    it, however many cores the load average leaves idle."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from skser._device import native_threads
+
+    monkeypatch.setattr(_mbpls.os, "sched_getaffinity", lambda pid: set(range(64)),
+                        raising=False)
+    monkeypatch.setattr(_mbpls.os, "getloadavg", lambda: (21.0, 20.0, 20.0))
+    # alone: the idle cores, up to the BLAS setting of this process
+    assert _mbpls.blas_threads(100_000, 300) == min(44, _mbpls._caller_blas_threads())
+    with threadpool_limits(limits=1, user_api="blas"):
+        threads = _mbpls.blas_threads(100_000, 300)
+        assert threads == 1
+        with native_threads(threads):
+            assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} \
+                == {1}

@@ -545,3 +545,43 @@ def test_task_with_no_mapped_row_is_an_error(corpora):
     with pytest.raises(ValueError, match="no row of y has a arousal class"):
         cross_corpus_evaluate(LogisticRegression(), X, EMOTION_OF[y], corpus, n_splits=None,
                               task="arousal", mapping={e: None for e in EMOTION_OF})
+
+
+def test_task_per_corpus_map_naming_no_corpus_is_an_error(corpora):
+    """A map keyed by a corpus that is not in ``corpus`` (a misspelling) would silently leave
+    every row on the default map."""
+    X, y, corpus, _, _ = corpora
+    mapping = {"B": {"angry": "high", "sad": None, "neutral": "low"},
+               "b": {"angry": "high", "sad": None, "neutral": "low"}}
+    with pytest.raises(ValueError, match=r"mapping has per-corpus maps for \['b'\], which "
+                                         r"corpus does not hold; corpora present: \['A', 'B', "
+                                         r"'C'\]"):
+        cross_corpus_evaluate(LogisticRegression(), X, EMOTION_OF[y], corpus, n_splits=None,
+                              task="arousal", mapping=mapping)
+
+
+def test_task_map_dropping_a_whole_corpus_says_so(corpora):
+    X, y, corpus, _, _ = corpora
+    mapping = {"B": {e: None for e in EMOTION_OF}}
+    with pytest.warns(UserWarning, match=r"left out \(B: \d+\); corpus \['B'\] has no row left"):
+        table = cross_corpus_evaluate(LogisticRegression(), X, EMOTION_OF[y], corpus,
+                                      n_splits=None, task="arousal", mapping=mapping)
+    assert "B" not in set(table["train"]) | set(table["test"])
+    with pytest.warns(UserWarning), pytest.raises(
+            ValueError, match=r"train_corpora \['B'\] have no row left after task='arousal' "
+                              r"mapped y"):
+        cross_corpus_evaluate(LogisticRegression(), X, EMOTION_OF[y], corpus, n_splits=None,
+                              task="arousal", mapping=mapping, train_corpora=["B"])
+
+
+def test_integer_corpus_labels_work_and_pool(corpora):
+    """Corpora named by numbers: the table keeps them, pooled ones are joined by '+'."""
+    X, y, corpus, speakers, _ = corpora
+    ids = np.unique(corpus, return_inverse=True)[1] + 1
+    by_name = cross_corpus_evaluate(LogisticRegression(), X, y, corpus, n_splits=None)
+    by_id = cross_corpus_evaluate(LogisticRegression(), X, y, ids, n_splits=None)
+    np.testing.assert_array_equal(by_id["value"], by_name["value"])
+    assert by_id["train"].tolist() == [1, 1, 2, 2, 3, 3]
+    pooled = cross_corpus_evaluate(LogisticRegression(), X, y, ids, n_splits=None,
+                                   train_corpora=[(1, 2)])
+    assert pooled["train"].tolist() == ["1+2"] and pooled["test"].tolist() == [3]

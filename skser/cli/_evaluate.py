@@ -234,7 +234,7 @@ def run_evaluate(args):
     corpus = clean[args.corpus_column].astype(str).to_numpy()
     what = "emotions" if task == "emotion" else f"{task} classes"
     if len(np.unique(y)) < 2:
-        raise UsageError(f"the clean rows have fewer than two {what}: {sorted(set(y))}")
+        raise UsageError(f"the clean rows have fewer than two {what}: {sorted(set(y.tolist()))}")
     speakers = None
     if "speaker" in clean.columns and clean["speaker"].notna().all():
         speakers = clean["speaker"].astype(str).to_numpy()
@@ -345,7 +345,7 @@ def run_evaluate(args):
                 results, metric=metric, pipeline="pipeline", pairs="each",
                 by_noise=1 < n_noises <= 3, percent=True,
                 chance=1 / len(np.unique(y)) if metric in ("uar", "macro_f1") else None,
-                title=f"{metric.upper()} against SNR, trained on clean speech",
+                title=f"{metric.upper()}{of} against SNR, trained on clean speech",
             ), outdir / "uar_vs_snr.png")
             written.append("uar_vs_snr.png")
         if len(y) >= 3:

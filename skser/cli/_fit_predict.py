@@ -81,7 +81,7 @@ def run_fit(args):
         raise UsageError(str(exc)) from None
     if len(np.unique(y)) < 2:
         what = "emotions" if task == "emotion" else f"{task} classes"
-        raise UsageError(f"fit needs at least two {what}, the table has {sorted(set(y))}")
+        raise UsageError(f"fit needs at least two {what}, the table has {sorted(set(y.tolist()))}")
     saved = [load_settings(f) for f in args.features]
     kinds = {None if s is None else (s.get("feature_set"), s.get("sr")) for s in saved}
     if len(kinds) > 1:

@@ -208,8 +208,8 @@ def to_dimension(labels, dimension="arousal", *, levels=2, mapping=None, corpus=
     ------
     ValueError
         For an unknown dimension or number of levels, a ``corpus`` of the wrong length,
-        per-corpus maps without ``corpus``, or labels that the map does not know (the message
-        names them).
+        per-corpus maps without ``corpus`` or none of whose keys is a corpus of the labels,
+        or labels that the map does not know (the message names them).
     TypeError
         For a mapping that is not a dict of str (or None) values.
 
@@ -241,6 +241,12 @@ def to_dimension(labels, dimension="arousal", *, levels=2, mapping=None, corpus=
         if len(corpora) != len(values):
             raise ValueError(f"corpus has {len(corpora)} entries but labels has {len(values)}; "
                              "give one corpus name, or one per label.")
+    if per_corpus and len(values) and not set(per_corpus) & {str(c) for c in corpora}:
+        present = sorted({str(c) for c in corpora})
+        raise ValueError(
+            f"mapping has per-corpus maps for {sorted(per_corpus)} but no label's corpus is "
+            f"one of them (corpora: {present[:10]}), so none would apply. Key each map by a "
+            "name that corpus holds (names are compared as text, case included).")
     out, unknown = [], {}
     for value, c in zip(values, corpora):
         if _is_missing(value):
@@ -436,6 +442,14 @@ def add_dimensions(table, dimensions=("arousal", "valence"), *, levels=2, mappin
                              "load it with load_corpus, or bin ratings with source='ratings'.")
         corpus = table["corpus"].astype(object) if "corpus" in table.columns else None
         for d in dimensions:
+            maps = None if mapping is None else mapping.get(d)
+            if corpus is None and maps is not None:
+                per_corpus = _resolve_maps(d, levels, maps)[1]
+                if per_corpus:
+                    raise ValueError(
+                        f"mapping[{d!r}] holds per-corpus maps ({sorted(per_corpus)}) but the "
+                        f"table has no 'corpus' column (columns: {list(table.columns)}); add "
+                        "one, or give a single map.")
             out[f"{d}_level"] = to_dimension(table["emotion"], d, levels=levels,
                                              mapping=None if mapping is None
                                              else mapping.get(d), corpus=corpus)

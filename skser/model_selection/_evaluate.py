@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
-from ..datasets._dimensions import _check_task, _task_labels
+from ..datasets._dimensions import _check_task, _resolve_maps, _task_labels
 from ..metrics import SCORERS, get_scorers
 from ..utils._semi import labelled_mask
 from ..utils._validation import check_row_labels
@@ -86,6 +86,13 @@ def _map_task(X, y, corpus, task, mapping, verbose):
     if labels.ndim != 1 or labels.shape[0] != n:
         raise ValueError(f"y must hold one label per row ({n} rows), got shape {labels.shape}.")
     corpus = check_row_labels(corpus, n, "corpus")
+    present = {str(c) for c in corpus}
+    unknown = sorted(set(_resolve_maps(task, 2, mapping)[1]) - present)
+    if unknown:
+        raise ValueError(
+            f"mapping has per-corpus maps for {unknown}, which corpus does not hold; corpora "
+            f"present: {sorted(present)}. Key each map by a corpus name (compared as text, "
+            "case included), or drop it.")
     mapped, keep = _task_labels(labels, task, mapping=mapping, corpus=corpus)
     if not keep.any():
         raise ValueError(f"task={task!r}: no row of y has a {task} class (all {n} emotions are "
@@ -93,8 +100,10 @@ def _map_task(X, y, corpus, task, mapping, verbose):
     if not keep.all():
         dropped = pd.Series(corpus[~keep]).astype(str).value_counts(sort=False)
         where = ", ".join(f"{c}: {k}" for c, k in dropped.items())
+        emptied = sorted(set(map(str, corpus)) - set(map(str, corpus[keep])))
+        gone = f"; corpus {emptied} has no row left" if emptied else ""
         msg = (f"task={task!r}: {int((~keep).sum())} of {n} rows have no {task} class (their "
-               f"emotion is missing or the map drops it) and are left out ({where}).")
+               f"emotion is missing or the map drops it) and are left out ({where}){gone}.")
         warnings.warn(msg, UserWarning, stacklevel=3)
         if verbose > 0:
             print(f"[cross_corpus_evaluate] {msg}", flush=True)
@@ -192,6 +201,13 @@ def _mean_keep_nan(values):
 def _members(entry):
     """The corpora of one ``train_corpora`` entry: a corpus name, or a tuple to pool."""
     return tuple(entry) if isinstance(entry, (tuple, list)) else (entry,)
+
+
+def _pooled_name(entry):
+    """The ``train`` name of one ``train_corpora`` entry: the corpus itself (any type), or
+    ``"a+b"`` for corpora pooled by a tuple."""
+    members = _members(entry)
+    return members[0] if len(members) == 1 else "+".join(map(str, members))
 
 
 def _edrl_group_params(estimator, groups, prefix=""):
@@ -572,7 +588,8 @@ def cross_corpus_evaluate(
     mapping : dict, optional
         With ``task="arousal"`` or ``"valence"``: the ``mapping`` of
         :func:`~skser.datasets.to_dimension`, one ``{emotion: class}`` map or one per corpus
-        (``{corpus: {emotion: class}}``, keyed by the names in ``corpus``).
+        (``{corpus: {emotion: class}}``, keyed by the names in ``corpus``; a key that
+        names no corpus is an error).
 
     Returns
     -------
@@ -629,6 +646,7 @@ def cross_corpus_evaluate(
     """
     y, keep = _map_task(X, y, corpus, task, mapping, verbose)
     y, corpus, conditions, groups = _check_inputs(X, y, corpus, conditions, groups)
+    before_task = np.asarray(pd.unique(corpus)).tolist()
     if keep is not None and not keep.all():
         rows = np.flatnonzero(keep)
         X, y, corpus = _safe_indexing(X, rows), y[rows], corpus[rows]
@@ -657,13 +675,19 @@ def cross_corpus_evaluate(
     else:
         train_list = [train_corpora] if isinstance(train_corpora, str) else list(train_corpora)
         missing = [c for entry in train_list for c in _members(entry) if c not in all_corpora]
+        emptied = [c for c in missing if c in before_task]
+        if emptied:
+            raise ValueError(
+                f"train_corpora {emptied} have no row left after task={task!r} mapped y (the "
+                f"map drops all their emotions); corpora left: {all_corpora}."
+            )
         if missing:
             raise ValueError(
                 f"train_corpora {missing} are not in corpus; corpora present: {all_corpora}."
             )
     rows_of = {c: np.flatnonzero(corpus == c) for c in all_corpora}
     # A tuple of corpora in train_corpora is one pooled (multi-source) training set.
-    members_of = {"+".join(_members(e)): _members(e) for e in train_list}
+    members_of = {_pooled_name(e): _members(e) for e in train_list}
     train_list = list(members_of)
     for name, members in members_of.items():
         if name not in rows_of:
