@@ -54,14 +54,15 @@ class FrontOnEmotions(ClassifierMixin, BaseEstimator):
 
 
 def variants():
-    def card(seed, k):
+    def edrl_mea(seed, k):
         return Pipeline([("edrl", EDRLTransformer(random_state=seed)),
                          ("mea", MEATransformer(n_components=k)), ("svc", SVC())])
 
     models = {"SVC": SVC(), "MEA+SVC": Pipeline([("mea", MEATransformer()), ("svc", SVC())]),
               "MEA(3)+SVC": Pipeline([("mea", MEATransformer(n_components=3)),
                                       ("svc", SVC())])}
-    seeded = {"EDRL+MEA+SVC": lambda s: card(s, None), "EDRL+MEA(3)+SVC": lambda s: card(s, 3),
+    seeded = {"EDRL+MEA+SVC": lambda s: edrl_mea(s, None),
+              "EDRL+MEA(3)+SVC": lambda s: edrl_mea(s, 3),
               "EDRL+MEA [emotions]+SVC": lambda s: FrontOnEmotions(
                   Pipeline([("edrl", EDRLTransformer(random_state=s)),
                             ("mea", MEATransformer())]), SVC())}

@@ -53,17 +53,17 @@ class AnyOtherBin(EDRLTransformer):
 
 
 def variants(seed):
-    def card(edrl):
+    def edrl_mea(edrl):
         return Pipeline([("edrl", edrl), ("mea", MEATransformer(response="target")),
                          ("svr", SVR())])
 
     return {
         "SVR": SVR(),
         "MEA+SVR": Pipeline([("mea", MEATransformer(response="target")), ("svr", SVR())]),
-        "EDRL+MEA+SVR (5 bins, distant)": card(EDRLTransformer(random_state=seed)),
-        "5 bins, any other bin": card(AnyOtherBin(random_state=seed)),
-        "3 bins": card(EDRLTransformer(target_bins=3, random_state=seed)),
-        "10 bins, distant": card(EDRLTransformer(target_bins=10, random_state=seed)),
+        "EDRL+MEA+SVR (5 bins, distant)": edrl_mea(EDRLTransformer(random_state=seed)),
+        "5 bins, any other bin": edrl_mea(AnyOtherBin(random_state=seed)),
+        "3 bins": edrl_mea(EDRLTransformer(target_bins=3, random_state=seed)),
+        "10 bins, distant": edrl_mea(EDRLTransformer(target_bins=10, random_state=seed)),
         "MEA response='input' (the paper's)": Pipeline([
             ("edrl", EDRLTransformer(random_state=seed)),
             ("mea", MEATransformer(response="input")), ("svr", SVR())]),

@@ -68,11 +68,11 @@ CORPORA = {"emodb": "emodb/wav", "urdu": "urdu", "emovo": "emovo", "ased": "ased
 # development corpora it was built on.
 SINGLE_SOURCE = ("emodb", "urdu")
 BASELINES = ("SVC", "PCA+SVC", "PLS-DA+SVC")
-CARD = "EDRL+MEA+SVC"
+DEFAULT = "EDRL+MEA+SVC"
 # Pipelines with a trained network: their result depends on the seed (a standard deviation of
 # 1-2 UAR points in the mean over cells), so they run with every seed of ``--seeds`` and a
 # cell reports the mean over seeds, the expected UAR of the default pipeline.
-SEEDED = ("EDRL+SVC", CARD)
+SEEDED = ("EDRL+SVC", DEFAULT)
 
 
 class PLSDA(PLSRegression):
@@ -101,7 +101,7 @@ def pipelines(random_state: int = 0, memory=None) -> dict:
             memory=memory,
         ),
         "MEA+SVC": Pipeline([("mea", MEATransformer()), ("svc", SVC())]),
-        CARD: Pipeline(
+        DEFAULT: Pipeline(
             [
                 ("edrl", EDRLTransformer(random_state=random_state)),
                 ("mea", MEATransformer()),
@@ -238,12 +238,13 @@ def bootstrap_uar(y_true, predictions, counts):
     return np.nanmean(recall, axis=2).T
 
 
-def paired_bootstrap(data, predictions, card_columns, baseline, n_resamples=1000, seed=0):
-    """95% interval of mean-over-cells UAR(card) - UAR(baseline), paired resampling.
+def paired_bootstrap(data, predictions, default_columns, baseline, n_resamples=1000, seed=0):
+    """95% interval of mean-over-cells UAR(default) - UAR(baseline), paired resampling.
 
     Test utterances are resampled with replacement, once per target corpus and resample and
     shared by all conditions and pipelines of that corpus (the same utterances appear in
-    every condition); the card's UAR is the mean over its seeds (``card_columns``). Returns
+    every condition); the default pipeline's UAR is the mean over its seeds
+    (``default_columns``). Returns
     ``(low, high, observed)`` in UAR units.
     """
     rng = np.random.default_rng(seed)
@@ -255,12 +256,12 @@ def paired_bootstrap(data, predictions, card_columns, baseline, n_resamples=1000
                            for _ in range(n_resamples)]).astype(float)
         for condition in CONDITIONS:
             preds = np.stack([predictions[(target, condition, c)]
-                              for c in (*card_columns, baseline)])
+                              for c in (*default_columns, baseline)])
             uar = bootstrap_uar(y, preds, counts)
             diffs.append(uar[:, :-1].mean(axis=1) - uar[:, -1])
     diffs = np.mean(diffs, axis=0)
     observed = np.mean([
-        np.mean([uar_score(data[t]["y"], predictions[(t, cond, c)]) for c in card_columns])
+        np.mean([uar_score(data[t]["y"], predictions[(t, cond, c)]) for c in default_columns])
         - uar_score(data[t]["y"], predictions[(t, cond, baseline)])
         for t in data for cond in CONDITIONS
     ])
@@ -313,32 +314,32 @@ def seeded_pipelines(seeds, memory=None):
 def average_seeds(wide, seeds):
     """``wide`` with one column per pipeline, the seeded ones averaged over ``seeds``.
 
-    Returns the averaged table and the card's per-seed columns.
+    Returns the averaged table and the default pipeline's per-seed columns.
     """
     out = pd.DataFrame(index=wide.index)
     for name in pipelines():
         columns = [f"{name} [{s}]" for s in seeds] if name in SEEDED else [name]
         out[name] = wide[columns].mean(axis=1)
-    return out, wide[[f"{CARD} [{s}]" for s in seeds]]
+    return out, wide[[f"{DEFAULT} [{s}]" for s in seeds]]
 
 
-def verdict(wide, card=None):
+def verdict(wide, default=None):
     """The single-source target: default pipeline >= 1.10 x the best baseline's mean UAR, no
     cell more than 3 points below the best baseline of that cell.
 
-    ``card`` (a column of cells) replaces the table's card column, e.g. one seed's.
+    ``default`` (a column of cells) replaces the table's default column, e.g. one seed's.
     """
     cells = wide.drop(index=("mean", "all cells"))
-    card = cells[CARD] if card is None else card.drop(index=("mean", "all cells"))
+    default = cells[DEFAULT] if default is None else default.drop(index=("mean", "all cells"))
     best_baseline = max(BASELINES, key=lambda b: cells[b].mean())
-    ratio = card.mean() / cells[best_baseline].mean()
-    worst_gap = (card - cells[list(BASELINES)].max(axis=1)).min()
+    ratio = default.mean() / cells[best_baseline].mean()
+    worst_gap = (default - cells[list(BASELINES)].max(axis=1)).min()
     met = ratio >= 1.10 and worst_gap >= -0.03
     return best_baseline, ratio, worst_gap, met
 
 
 def per_seed_line(wide, per_seed):
-    """The card's mean UAR, ratio and worst cell for each seed."""
+    """The default's mean UAR, ratio and worst cell for each seed."""
     parts = []
     for column in per_seed.columns:
         _, ratio, gap, _ = verdict(wide, per_seed[column])
@@ -377,19 +378,19 @@ def markdown(wide, per_seed, feature_set, command, seconds, task="emotion"):
     return "\n".join(lines)
 
 
-def target_verdict(wide, ci, card=None):
+def target_verdict(wide, ci, default=None):
     """The multi-source target: ratio >= 1.10, the interval above 0, no target corpus whose
     mean over its conditions is more than 3 points below its best baseline's.
 
     Returns ``(best baseline, ratio, per-target gaps, met)``.
     """
     cells = wide.drop(index=("mean", "all cells"))
-    card = cells[CARD] if card is None else card.drop(index=("mean", "all cells"))
+    default = cells[DEFAULT] if default is None else default.drop(index=("mean", "all cells"))
     best_baseline = max(BASELINES, key=lambda b: cells[b].mean())
-    ratio = card.mean() / cells[best_baseline].mean()
+    ratio = default.mean() / cells[best_baseline].mean()
     per_target = cells.groupby(level="setting", sort=False).mean()
-    card_target = card.groupby(level="setting", sort=False).mean()
-    gaps = card_target - per_target[list(BASELINES)].max(axis=1)
+    default_target = default.groupby(level="setting", sort=False).mean()
+    gaps = default_target - per_target[list(BASELINES)].max(axis=1)
     met = ratio >= 1.10 and ci[0] > 0 and gaps.min() >= -0.03
     return best_baseline, ratio, gaps, met
 
@@ -428,7 +429,7 @@ def multi_source_markdown(wide, per_seed, ci, feature_set, command, seconds, n_r
     for (setting, condition), row in wide.iterrows():
         lines.append(f"| {setting} | {condition} | "
                      + " | ".join(f"{100 * v:.1f}" for v in row)
-                     + f" | {row[CARD] / row[best]:.3f} |")
+                     + f" | {row[DEFAULT] / row[best]:.3f} |")
     lines += ["", "Per target corpus, mean over its 5 conditions:", "",
               "| target | " + " | ".join(columns) + " | default - best baseline |",
               "|---|" + "---|" * (len(columns) + 1)]

@@ -127,7 +127,7 @@ class EpochsByHeldOutUAR(EDRLTransformer):
 MEMORY = {"folder": None}
 
 
-def _card(seed, edrl=None, mea=None, clf=None, keep=None, edrl_class=EDRLTransformer):
+def _edrl_mea(seed, edrl=None, mea=None, clf=None, keep=None, edrl_class=EDRLTransformer):
     steps = [("edrl", edrl_class(random_state=seed, **(edrl or {})))]
     if keep is not None:
         steps.append(("keep", KeepBlocks(keep)))
@@ -141,17 +141,17 @@ def variants():
     return {
         "default pipeline (MEA: labels, n_classes-1 components, unit-length rows; EDRL "
         "input_noise=0.5)":
-            (lambda s: _card(s), True, None),
+            (lambda s: _edrl_mea(s), True, None),
         "MEA normalize=False (raw super scores; the default before)":
-            (lambda s: _card(s, mea={"normalize": False}), True, None),
+            (lambda s: _edrl_mea(s, mea={"normalize": False}), True, None),
         "MEA as in the paper (response input, 10 components, raw scores)":
-            (lambda s: _card(s, mea=paper_mea), True, None),
+            (lambda s: _edrl_mea(s, mea=paper_mea), True, None),
         "MEA response labels, 10 components": (
-            lambda s: _card(s, mea={"response": "labels", "n_components": 10}), True, None),
+            lambda s: _edrl_mea(s, mea={"response": "labels", "n_components": 10}), True, None),
         "MEA response input+labels, n_classes-1 components": (
-            lambda s: _card(s, mea={"response": "input+labels"}), True, None),
+            lambda s: _edrl_mea(s, mea={"response": "input+labels"}), True, None),
         "MEA response input, n_classes-1 components": (
-            lambda s: _card(s, mea={"response": "input", "n_components": 3}), True, None),
+            lambda s: _edrl_mea(s, mea={"response": "input", "n_components": 3}), True, None),
         "no MEA (EDRL+SVC)": (
             lambda s: Pipeline([("edrl", EDRLTransformer(random_state=s)), ("svc", SVC())]),
             True, None),
@@ -161,26 +161,26 @@ def variants():
             lambda s: Pipeline([("mea", MEATransformer(normalize=False)), ("svc", SVC())]),
             False, None),
         "intra only (+ input block)": (
-            lambda s: _card(s, keep=("intra", "input")), True, None),
+            lambda s: _edrl_mea(s, keep=("intra", "input")), True, None),
         "inter only (+ input block)": (
-            lambda s: _card(s, keep=("inter", "input")), True, None),
+            lambda s: _edrl_mea(s, keep=("inter", "input")), True, None),
         "embeddings only (no input block in MEA)": (
-            lambda s: _card(s, keep=("intra", "inter")), True, None),
+            lambda s: _edrl_mea(s, keep=("intra", "inter")), True, None),
         "intra partners from other speakers (edrl__groups)": (
-            lambda s: _card(s), True, "edrl__groups"),
+            lambda s: _edrl_mea(s), True, "edrl__groups"),
         "early stopping on held-out speakers (validation='groups', edrl__groups)": (
-            lambda s: _card(s, edrl={"validation": "groups"}), True, "edrl__groups"),
+            lambda s: _edrl_mea(s, edrl={"validation": "groups"}), True, "edrl__groups"),
         "input_noise=0 (no corruption)": (
-            lambda s: _card(s, edrl={"input_noise": 0.0}), True, None),
-        "input_noise=0.25": (lambda s: _card(s, edrl={"input_noise": 0.25}), True, None),
-        "input_noise=0.9": (lambda s: _card(s, edrl={"input_noise": 0.9}), True, None),
-        "EDRL n_components=8": (lambda s: _card(s, edrl={"n_components": 8}), True, None),
-        "EDRL n_components=64": (lambda s: _card(s, edrl={"n_components": 64}), True, None),
+            lambda s: _edrl_mea(s, edrl={"input_noise": 0.0}), True, None),
+        "input_noise=0.25": (lambda s: _edrl_mea(s, edrl={"input_noise": 0.25}), True, None),
+        "input_noise=0.9": (lambda s: _edrl_mea(s, edrl={"input_noise": 0.9}), True, None),
+        "EDRL n_components=8": (lambda s: _edrl_mea(s, edrl={"n_components": 8}), True, None),
+        "EDRL n_components=64": (lambda s: _edrl_mea(s, edrl={"n_components": 64}), True, None),
         "EDRL linear (hidden_layer_sizes=())": (
-            lambda s: _card(s, edrl={"hidden_layer_sizes": ()}), True, None),
+            lambda s: _edrl_mea(s, edrl={"hidden_layer_sizes": ()}), True, None),
         **{
             f"EDRL {epochs} epochs, no early stopping": (
-                lambda s, epochs=epochs: _card(
+                lambda s, epochs=epochs: _edrl_mea(
                     s, edrl={"early_stopping": False, "max_epochs": epochs}
                 ),
                 True, None,
@@ -188,9 +188,9 @@ def variants():
             for epochs in (15, 30, 60, 100)
         },
         "classifier LogisticRegression": (
-            lambda s: _card(s, clf=LogisticRegression(max_iter=1000)), True, None),
+            lambda s: _edrl_mea(s, clf=LogisticRegression(max_iter=1000)), True, None),
         "classifier SVC(class_weight='balanced')": (
-            lambda s: _card(s, clf=SVC(class_weight="balanced")), True, None),
+            lambda s: _edrl_mea(s, clf=SVC(class_weight="balanced")), True, None),
         "baseline LogisticRegression (no EDRL, no MEA)": (
             lambda s: Pipeline([("lr", LogisticRegression(max_iter=1000))]), False, None),
         "baseline SVC(class_weight='balanced')": (
@@ -210,41 +210,41 @@ def multi_variants():
     corpus, speaker = "edrl__groups", ("edrl__groups", "speaker")
     return {
         "default pipeline, corpus groups (as in the benchmark)": (
-            lambda s: _card(s), True, corpus),
-        "default pipeline, no groups": (lambda s: _card(s), True, None),
-        "default pipeline, speaker groups": (lambda s: _card(s), True, speaker),
+            lambda s: _edrl_mea(s), True, corpus),
+        "default pipeline, no groups": (lambda s: _edrl_mea(s), True, None),
+        "default pipeline, speaker groups": (lambda s: _edrl_mea(s), True, speaker),
         "early stopping on held-out training corpora (validation='groups'), corpus groups": (
-            lambda s: _card(s, edrl={"validation": "groups"}), True, corpus),
+            lambda s: _edrl_mea(s, edrl={"validation": "groups"}), True, corpus),
         "early stopping on held-out speakers (validation='groups'), speaker groups": (
-            lambda s: _card(s, edrl={"validation": "groups"}), True, speaker),
+            lambda s: _edrl_mea(s, edrl={"validation": "groups"}), True, speaker),
         "epochs chosen on held-out training corpora, then refit on all rows, corpus groups": (
-            lambda s: _card(s, edrl_class=RefitEDRL), True, corpus),
+            lambda s: _edrl_mea(s, edrl_class=RefitEDRL), True, corpus),
         "epochs chosen on held-out speakers, then refit on all rows, speaker groups": (
-            lambda s: _card(s, edrl_class=RefitEDRL), True, speaker),
+            lambda s: _edrl_mea(s, edrl_class=RefitEDRL), True, speaker),
         "training length (10, 30 or 100 epochs) chosen by leave-one-training-corpus-out "
-        "UAR, corpus groups": (lambda s: _card(s, edrl_class=EpochsByHeldOutUAR), True, corpus),
+        "UAR, corpus groups": (lambda s: _edrl_mea(s, edrl_class=EpochsByHeldOutUAR), True, corpus),
         "EDRL 30 epochs, no early stopping, corpus groups": (
-            lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 30}), True, corpus),
+            lambda s: _edrl_mea(s, edrl={"early_stopping": False, "max_epochs": 30}), True, corpus),
         "EDRL 100 epochs, no early stopping, corpus groups": (
-            lambda s: _card(s, edrl={"early_stopping": False, "max_epochs": 100}), True,
+            lambda s: _edrl_mea(s, edrl={"early_stopping": False, "max_epochs": 100}), True,
             corpus),
         "MEA as in the paper (response input, 10 components, raw scores), corpus groups": (
-            lambda s: _card(s, mea={"response": "input", "n_components": 10,
+            lambda s: _edrl_mea(s, mea={"response": "input", "n_components": 10,
                                     "normalize": False}), True, corpus),
         "input_noise=0.9, corpus groups": (
-            lambda s: _card(s, edrl={"input_noise": 0.9}), True, corpus),
+            lambda s: _edrl_mea(s, edrl={"input_noise": 0.9}), True, corpus),
         "EDRL n_components=64, corpus groups": (
-            lambda s: _card(s, edrl={"n_components": 64}), True, corpus),
+            lambda s: _edrl_mea(s, edrl={"n_components": 64}), True, corpus),
         "MEA 10 components, raw super scores, corpus groups": (
-            lambda s: _card(s, mea={"n_components": 10, "normalize": False}), True, corpus),
+            lambda s: _edrl_mea(s, mea={"n_components": 10, "normalize": False}), True, corpus),
         "classifier SVC(class_weight='balanced'), corpus groups": (
-            lambda s: _card(s, clf=SVC(class_weight="balanced")), True, corpus),
+            lambda s: _edrl_mea(s, clf=SVC(class_weight="balanced")), True, corpus),
         "MEA normalize=False (raw super scores), corpus groups": (
-            lambda s: _card(s, mea={"normalize": False}), True, corpus),
+            lambda s: _edrl_mea(s, mea={"normalize": False}), True, corpus),
         "MEA response input+labels, corpus groups": (
-            lambda s: _card(s, mea={"response": "input+labels"}), True, corpus),
+            lambda s: _edrl_mea(s, mea={"response": "input+labels"}), True, corpus),
         "intra only (+ input block), corpus groups": (
-            lambda s: _card(s, keep=("intra", "input")), True, corpus),
+            lambda s: _edrl_mea(s, keep=("intra", "input")), True, corpus),
         "no MEA (EDRL+SVC), corpus groups": (
             lambda s: Pipeline([("edrl", EDRLTransformer(random_state=s)), ("svc", SVC())],
                                memory=MEMORY["folder"]),

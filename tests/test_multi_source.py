@@ -36,7 +36,7 @@ def three_corpora():
     return X, y, corpus
 
 
-def _card(edrl):
+def _edrl_mea(edrl):
     return Pipeline([("edrl", edrl), ("mea", MEATransformer(n_components=2)), ("svc", SVC())])
 
 
@@ -55,7 +55,7 @@ def test_group_params_reach_every_edrl_step():
 def test_pooled_training_routes_the_corpus_labels_to_edrl(three_corpora):
     X, y, corpus = three_corpora
     RecordingEDRL.seen = []
-    table = cross_corpus_evaluate(_card(RecordingEDRL(**EDRL)), X, y, corpus,
+    table = cross_corpus_evaluate(_edrl_mea(RecordingEDRL(**EDRL)), X, y, corpus,
                                   train_corpora=[("a", "b")], n_splits=None)
     assert table[["train", "test"]].values.tolist() == [["a+b", "c"]]
     assert table["n"].tolist() == [30]
@@ -63,9 +63,9 @@ def test_pooled_training_routes_the_corpus_labels_to_edrl(three_corpora):
     assert len(RecordingEDRL.seen) == 1
     np.testing.assert_array_equal(RecordingEDRL.seen[0], corpus[:60])
     # the score is that of the same pipeline fitted by hand with edrl__groups
-    direct = _card(EDRLTransformer(**EDRL)).fit(X[:60], y[:60], edrl__groups=corpus[:60])
+    direct = _edrl_mea(EDRLTransformer(**EDRL)).fit(X[:60], y[:60], edrl__groups=corpus[:60])
     assert table["value"].iloc[0] == pytest.approx(uar_score(y[60:], direct.predict(X[60:])))
-    ungrouped = _card(EDRLTransformer(**EDRL)).fit(X[:60], y[:60])
+    ungrouped = _edrl_mea(EDRLTransformer(**EDRL)).fit(X[:60], y[:60])
     assert not np.array_equal(direct.named_steps["edrl"].transform(X),
                               ungrouped.named_steps["edrl"].transform(X))
 
@@ -74,10 +74,10 @@ def test_single_corpus_training_gets_no_groups(three_corpora):
     # one training corpus: the corpus label is constant, so EDRL is fitted as before
     X, y, corpus = three_corpora
     RecordingEDRL.seen = []
-    table = cross_corpus_evaluate(_card(RecordingEDRL(**EDRL)), X, y, corpus,
+    table = cross_corpus_evaluate(_edrl_mea(RecordingEDRL(**EDRL)), X, y, corpus,
                                   train_corpora=["a"], n_splits=None)
     assert RecordingEDRL.seen == [None]
-    direct = _card(EDRLTransformer(**EDRL)).fit(X[:30], y[:30])
+    direct = _edrl_mea(EDRLTransformer(**EDRL)).fit(X[:30], y[:30])
     b = table[(table["test"] == "b")]["value"].iloc[0]
     assert b == pytest.approx(uar_score(y[30:60], direct.predict(X[30:60])))
 
@@ -87,7 +87,7 @@ def test_leave_one_corpus_out_with_within_folds(three_corpora):
     speakers = np.array([f"{c}{i % 3}" for i, c in enumerate(corpus)])
     held = [tuple(c for c in "abc" if c != t) for t in "abc"]
     RecordingEDRL.seen = []
-    table = cross_corpus_evaluate(_card(RecordingEDRL(**EDRL)), X, y, corpus, groups=speakers,
+    table = cross_corpus_evaluate(_edrl_mea(RecordingEDRL(**EDRL)), X, y, corpus, groups=speakers,
                                   train_corpora=held, n_splits=2)
     cross = table[table["train"] != table["test"]]
     assert cross[["train", "test"]].values.tolist() == [["b+c", "a"], ["a+c", "b"],
