@@ -585,20 +585,9 @@ class EDRLTransformer(TransformerMixin, BaseEstimator):
         # Standardisation from every row, the unlabelled ones included (see Notes).
         with np.errstate(over="ignore", invalid="ignore"):
             self.mean_ = X.mean(axis=0)
-            self.scale_ = safe_scale(X, self.mean_)  # 1 for constant columns (to rounding)
-        # safe_scale calls an overflowing (infinite) variance constant: look at those columns.
-        ones = np.flatnonzero(self.scale_ == 1.0)
-        with np.errstate(over="ignore", invalid="ignore"):
-            overflow = ~np.isfinite(X[:, ones].var(axis=0, dtype=np.float64))
-        huge = np.union1d(np.flatnonzero(~np.isfinite(self.mean_)), ones[overflow])
-        if huge.size:
-            names = getattr(self, "feature_names_in_", None)
-            named = [str(names[c]) if names is not None else int(c) for c in huge[:10]]
-            raise ValueError(
-                f"X's column(s) {named}{' ...' if huge.size > 10 else ''} hold values so large "
-                "that their mean or variance overflow float64 (|values| near 1e154 or more); "
-                "rescale them (e.g. with StandardScaler on a smaller unit) before "
-                "EDRLTransformer.")
+        # 1 for constant columns (to rounding); columns that overflow float64 are an error.
+        self.scale_ = safe_scale(X, self.mean_, names=getattr(self, "feature_names_in_", None),
+                                 estimator="EDRLTransformer")
         self.n_unlabelled_ = n_unlabelled
         Xs = np.ascontiguousarray((X[labelled] - self.mean_) / self.scale_, dtype=np.float32)
         X_unlabelled = np.ascontiguousarray(

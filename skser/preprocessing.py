@@ -38,12 +38,13 @@ def _moments(X, with_mean, with_std):
     """Mean and scale of the rows of X; zero (to rounding) spread gives a scale of 1."""
     # Accumulated in float64 (as scikit-learn's scalers do): a float32 mean of 500 copies of
     # 14.62 is off by 8e-5, which would leave a constant column visibly non-zero.
-    full_mean = X.mean(axis=0, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: safe_scale names it
+        full_mean = X.mean(axis=0, dtype=np.float64)
     mean = full_mean.astype(X.dtype) if with_mean else np.zeros(X.shape[1], dtype=X.dtype)
     if with_std:
         # A constant column (or a group of one row) keeps a scale of 1: it maps to 0. Its
         # computed spread is rarely exactly 0 (the mean is rounded), hence the bound.
-        scale = safe_scale(X, full_mean)
+        scale = safe_scale(X, full_mean)  # raises on columns whose variance overflows
     else:
         scale = np.ones(X.shape[1], dtype=X.dtype)
     return mean, scale

@@ -131,3 +131,15 @@ def test_pipeline_with_metadata_routing(grouped):
     ref = LogisticRegression().fit(standardize_per_group(X, groups), y)
     np.testing.assert_allclose(pipe[-1].coef_, ref.coef_)
     np.testing.assert_array_equal(pred, ref.predict(standardize_per_group(X, groups)))
+
+
+@pytest.mark.parametrize("value", [1e160, 1e300])
+def test_columns_whose_variance_overflows_are_an_error_not_left_unscaled(value):
+    """An infinite variance is not a zero one: such a column used to pass unscaled."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    X[:, 2] = value * rng.normal(size=40)
+    with pytest.raises(ValueError, match=r"column\(s\) \[2\] hold values so large"):
+        standardize_per_group(X, np.repeat(["a", "b"], 20))
+    with pytest.raises(ValueError, match=r"column\(s\) \[2\] hold values so large"):
+        GroupStandardScaler().fit(X)

@@ -107,15 +107,19 @@ def zero_spread(var, mean, n_samples, dtype=np.float64):
     return ~np.isfinite(var) | (var <= upper)
 
 
-def safe_scale(X, mean):
+def safe_scale(X, mean, *, names=None, estimator=None):
     """Standard deviation of the columns of ``X``, with 1 for constant columns.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Data.
+        Data, finite (callers check that first).
     mean : ndarray of shape (n_features,)
         Column means of ``X`` (used for the rounding bound of :func:`zero_spread`).
+    names : array-like of str, default=None
+        Column names for the error message (column numbers otherwise).
+    estimator : str, default=None
+        What the advice of the error message names.
 
     Returns
     -------
@@ -125,6 +129,13 @@ def safe_scale(X, mean):
         says the column is constant, so that a centred constant column maps to 0 and small
         changes stay small.
 
+    Raises
+    ------
+    ValueError
+        When a column's mean or variance overflows float64 (finite values near 1e154 or
+        more): its variance would read as infinite, and a constant-column test would call
+        it constant and leave it unscaled.
+
     Examples
     --------
     >>> import numpy as np
@@ -133,7 +144,17 @@ def safe_scale(X, mean):
     >>> safe_scale(X, X.mean(axis=0)).round(2)
     array([  1.  , 288.68])
     """
-    var = X.var(axis=0, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        var = X.var(axis=0, dtype=np.float64)
+    huge = np.flatnonzero(~(np.isfinite(var) & np.isfinite(mean)))
+    if huge.size:
+        named = [str(names[c]) if names is not None else int(c) for c in huge[:10]]
+        raise ValueError(
+            f"X's column(s) {named}{' ...' if huge.size > 10 else ''} hold values so large "
+            "that their mean or variance overflow float64 (|values| near 1e154 or more); "
+            "rescale them (e.g. with StandardScaler on a smaller unit)"
+            f"{' before ' + estimator if estimator else ''}."
+        )
     scale = np.sqrt(var)
     scale[zero_spread(var, mean, X.shape[0], np.float64)] = 1.0
     return scale.astype(X.dtype, copy=False)
