@@ -204,8 +204,10 @@ class Moments:
         if self.n == 0:
             return other
         n = self.n + other.n
-        da, db = other.mean_a - self.mean_a, other.mean_b - self.mean_b
-        m2 = self.m2 + other.m2 + np.outer(da, db) * (self.n * other.n / n)
+        # Overflowed (infinite) statistics stay non-finite; the caller names their columns.
+        with np.errstate(over="ignore", invalid="ignore"):
+            da, db = other.mean_a - self.mean_a, other.mean_b - self.mean_b
+            m2 = self.m2 + other.m2 + np.outer(da, db) * (self.n * other.n / n)
         return Moments(n, self.mean_a + da * (other.n / n), self.mean_b + db * (other.n / n),
                        m2)
 

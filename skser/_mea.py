@@ -750,27 +750,27 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         return self
 
     def _check_finite_statistics(self, chunk, X):
-        """Raise on NaN or inf in X, seen in the column sums (a NaN or inf in any row
-        makes its column's mean one): no extra pass over X when it is finite. Finite values
-        whose squares overflow (|x| near 1e154) leave the sums finite but the cross-products
-        infinite, seen on the diagonal."""
+        """Raise on NaN or inf in X, or on values so large that float64 overflows.
+
+        A NaN or inf in any row makes its column's mean one, so a finite X costs no extra
+        pass. Finite values whose sums or squares overflow (|x| near 1e154) leave an
+        infinite mean or variance. A dask X had its chunks checked for NaN and inf on the
+        workers; only the overflow is left to see here.
+        """
         p = X.shape[1]
-        if np.isfinite(chunk.mean()[:p]).all():
-            with np.errstate(over="ignore", invalid="ignore"):
-                squares = np.isfinite(chunk.variance()[:p])
-            if squares.all():
-                return
-            names = getattr(self, "feature_names_in_", None)
-            columns = np.flatnonzero(~squares)
-            named = [str(names[c]) if names is not None else int(c) for c in columns[:10]]
-            raise ValueError(
-                f"The squares of X's column(s) {named}{' ...' if columns.size > 10 else ''} "
-                "overflow float64 (|values| near 1e154 or more); rescale them before "
-                "MEATransformer.")
-        _check_finite(X, getattr(self, "feature_names_in_", None))
+        with np.errstate(over="ignore", invalid="ignore"):
+            fine = np.isfinite(chunk.mean()[:p]) & np.isfinite(chunk.variance()[:p])
+        if fine.all():
+            return
+        names = getattr(self, "feature_names_in_", None)
+        if not _parallel.is_dask_array(X):
+            _check_finite(X, names)  # names the NaN or inf, if that is what it is
+        columns = np.flatnonzero(~fine)
+        named = [str(names[c]) if names is not None else int(c) for c in columns[:10]]
         raise ValueError(
-            "The column sums of X overflow float64 (values near 1e308); rescale X before "
-            "MEATransformer."
+            f"X's column(s) {named}{' ...' if columns.size > 10 else ''} hold values so large "
+            "that their sums or squares overflow float64 (|values| near 1e154 or more); "
+            "rescale them before MEATransformer."
         )
 
     def _update_dask(self, X, y, *, classes, first, final, layout, engine):
@@ -807,6 +807,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         self._set_n_components(check=first)
         self.normalize_ = self._resolve_normalize()
         chunk = _parallel.dask_statistics(X, parts, response)
+        self._check_finite_statistics(chunk, X)
         return self._add_statistics(chunk, engine, first=first, final=final)
 
     def _may_use_y(self):

@@ -51,6 +51,8 @@ def _check_chunk_finite(A, offset):
         if np.isfinite(A.sum()):
             return
     rows, columns = np.nonzero(~np.isfinite(A))
+    if rows.size == 0:  # finite values whose sum overflows: the fit names their columns
+        return
     raise ValueError(
         f"Input contains NaN or inf in {rows.size} value(s), in column(s) "
         f"{np.unique(columns)[:10].tolist()} (first at row {int(rows[0]) + offset}). "

@@ -267,6 +267,16 @@ def test_mea_dask_errors_name_what_is_wrong(client):
             da.from_array(np.c_[X, X[:, :1]], chunks=25), y)
 
 
+@pytest.mark.parametrize("value", [1.5e308, 1e160])  # sums overflow; only squares do
+def test_mea_dask_values_that_overflow_float64_are_named_like_numpy(client, value):
+    X, y = _data()
+    X[:, 4] = value
+    with pytest.raises(ValueError, match=r"column\(s\) \[4\] hold values so large"):
+        MEATransformer(blocks=[6, 6]).fit(X, y)
+    with pytest.raises(ValueError, match=r"column\(s\) \[4\] hold values so large"):
+        MEATransformer(blocks=[6, 6]).fit(da.from_array(X, chunks=25), y)
+
+
 def test_missing_dask_names_the_extra(monkeypatch):
     from skser import _parallel
 
