@@ -482,3 +482,10 @@ def test_common_classes_on_real_corpora(real_data):
     common = to_common_classes(df["emotion"])
     assert common.notna().all()
     assert df["speaker"].nunique() == 39 + 6 + 20  # speakers never collide across corpora
+
+
+def test_classes_without_a_target_are_named_as_plain_strings():
+    from skser.datasets import to_common_classes
+
+    with pytest.raises(ValueError, match=r"classes is \['x', 'y'\]; no emotion would be kept"):
+        to_common_classes(["angry"], classes=np.array(["x", "y"]))

@@ -166,7 +166,7 @@ def to_common_classes(
     mapping = dict(mapping)
     if not any(v in classes for v in mapping.values()):
         raise ValueError(f"mapping targets {sorted(set(map(str, mapping.values())))} but classes "
-                         f"is {list(classes)}; no emotion would be kept.")
+                         f"is {[str(c) for c in classes]}; no emotion would be kept.")
 
     def _map(e):
         if e is None or (isinstance(e, float) and np.isnan(e)) or e is pd.NA:
