@@ -541,9 +541,9 @@ class MEATransformer(TransformerMixin, BaseEstimator):
     cross-product of the ``p`` columns of X, plus one block when X is converted (plus
     ``p x k`` for ``k`` one-hot or target columns, and a scaled ``p x p`` copy when one
     block is its own response); X is never copied whole. The cost is then that of forming
-    ``XᵀX`` (1.0 to 1.13 times centring X and forming ``XᵀX`` from 10,000 rows up, except
-    1.7 times at 10,000 x 100, where the solve's fixed cost shows; see the benchmarks
-    page). The solve uses ``XᵀX`` as an operator on the statistics (one product per
+    ``XᵀX`` (at most 1.13 times centring X and forming ``XᵀX`` from 10,000 rows up, except
+    1.7 to 1.9 times at 10,000 x 100, where the solve's fixed cost shows; see the
+    benchmarks page). The solve uses ``XᵀX`` as an operator on the statistics (one product per
     component) and, for one block that is its own response, a single top-``k``
     eigendecomposition (as PCA). With fewer rows than columns (``n < p``)
     the model keeps the rows themselves (``n x p`` float64) instead of the ``p x p``
