@@ -729,18 +729,20 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         )
         y, labelled = self._check_labels(y, X.shape[0])
         if first:
-            if classes is not None:
-                check_classes_labelled(classes)
-            self.response_type_ = _resolve_response(
-                self.response, y, labelled, classes, final=final
-            )
-            self._set_blocks(layout)
+            self._start(y, labelled, classes, final=final, layout=layout)
         targets = self._stack_response(y, labelled, classes, infer_classes=final)
         self._set_n_components(check=first)
         self.normalize_ = self._resolve_normalize()
         chunk = _mbpls.chunk_statistics(X, targets, labelled, engine=engine)
         self._check_finite_statistics(chunk, X)
         return self._add_statistics(chunk, engine, first=first, final=final)
+
+    def _start(self, y, labelled, classes, *, final, layout):
+        """On the first chunk: the response type (from y, or its summary) and the blocks."""
+        if classes is not None:
+            check_classes_labelled(classes)
+        self.response_type_ = _resolve_response(self.response, y, labelled, classes, final=final)
+        self._set_blocks(layout)
 
     def _add_statistics(self, chunk, engine, *, first, final):
         self._statistics = chunk if first else self._statistics.merge(chunk)
@@ -791,12 +793,7 @@ class MEATransformer(TransformerMixin, BaseEstimator):
         else:
             y = labelled = None
         if first:
-            if classes is not None:
-                check_classes_labelled(classes)
-            self.response_type_ = _resolve_response(
-                self.response, y, labelled, classes, final=final
-            )
-            self._set_blocks(layout)
+            self._start(y, labelled, classes, final=final, layout=layout)
         response = None
         if self._stack_response(y, labelled, classes, infer_classes=final,
                                 n_rows=X.shape[0]) is not None:
