@@ -232,6 +232,12 @@ def _edrl_group_params(estimator, groups, prefix=""):
     return params
 
 
+def _scoring_plan(estimator, scorers, conditions):
+    """The multimetric scorer, the metric names and the condition names of one fit."""
+    scorer = check_scoring(estimator, scoring=scorers, raise_exc=True)
+    return scorer, list(scorers), [CLEAN, *conditions]
+
+
 def _fit_and_score(
     estimator, X, y, conditions, scorers, train_idx, tests, error_score, verbose, label,
     corpus=None, keep_predictions=False,
@@ -244,13 +250,10 @@ def _fit_and_score(
     (None where the fit or the prediction failed).
     """
     start = time.perf_counter()
-    scorer = check_scoring(estimator, scoring=scorers, raise_exc=True)
-    metric_names = list(scorers)
-    condition_names = [CLEAN, *conditions]
+    scorer, metric_names, condition_names = _scoring_plan(estimator, scorers, conditions)
     records, errors, predictions = [], [], {}
     # Only the training rows of the clean features are ever given to fit.
-    X_train = _safe_indexing(X, train_idx)
-    y_train = y[train_idx]
+    X_train, y_train = _safe_indexing(X, train_idx), y[train_idx]
     # Training rows from several corpora: EDRL draws intra-class partners across corpora.
     train_corpus = None if corpus is None else corpus[train_idx]
     if train_corpus is not None and len(np.unique(train_corpus)) < 2:
@@ -418,12 +421,10 @@ def _fit_and_score_transductive(
     get the corpus of every row as ``groups`` when the training rows span several corpora.
     """
     start = time.perf_counter()
-    scorer = check_scoring(estimator, scoring=scorers, raise_exc=True)
-    metric_names = list(scorers)
-    condition_names = [CLEAN, *conditions]
+    scorer, metric_names, condition_names = _scoring_plan(estimator, scorers, conditions)
     records, errors, predictions = [], [], {}
-    X_train = _safe_indexing(X, train_idx)
-    y_train = y[train_idx]
+    # Only the training rows of the clean features are ever given to fit.
+    X_train, y_train = _safe_indexing(X, train_idx), y[train_idx]
     many_corpora = corpus is not None and len(np.unique(corpus[train_idx])) > 1
     for test_name, test_idx in tests:
         fit_params = _edrl_group_params(
