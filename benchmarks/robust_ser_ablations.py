@@ -20,7 +20,9 @@ The multi-source variants include three ways of choosing EDRL's training length 
 transfer: early stopping on whole held-out training corpora or speakers
 (``EDRLTransformer(validation="groups")``), the same choice of epoch followed by a refit on
 all rows (``RefitEDRL``), and the length chosen by leave-one-training-corpus-out UAR
-(``EpochsByHeldOutUAR``).
+(``EpochsByHeldOutUAR``); and two ways of keeping the later steps from learning on
+embeddings fitted to the training corpora: intra-class mixing of the inputs across corpora
+(``EDRLTransformer(partner_mixing=...)``) and out-of-fold embeddings (``CrossFittedEDRL``).
 
 Usage::
 
@@ -37,7 +39,7 @@ import time
 
 import numpy as np
 import robust_ser as rs
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer
@@ -122,6 +124,31 @@ class EpochsByHeldOutUAR(EDRLTransformer):
         return self
 
 
+class CrossFittedEDRL(EDRLTransformer):
+    """EDRL whose ``fit_transform`` returns out-of-fold embeddings (cross-fitting).
+
+    ``fit`` trains on every row, as usual, and ``transform`` uses that fit. In a
+    ``Pipeline``, the steps after EDRL are trained on ``fit_transform``'s output instead: the
+    rows of each group (training corpus) are embedded by an EDRL trained on the other groups
+    only, the way scikit-learn's ``TargetEncoder`` and ``StackingClassifier`` keep a later
+    step from learning on values fitted to its own rows. MEA and the SVC then see embeddings
+    of a corpus the encoders never trained on, as at test time.
+    """
+
+    def fit_transform(self, X, y, groups=None):
+        X, y = np.asarray(X), np.asarray(y)
+        self.fit(X, y, groups=groups)
+        full = self.transform(X)
+        out = np.array(full, copy=True)
+        groups = np.asarray(groups)
+        for k, group in enumerate(np.unique(groups)):
+            held = groups == group
+            params = {**self.get_params(), "random_state": 1000 * (self.random_state or 0) + k}
+            fold = EDRLTransformer(**params).fit(X[~held], y[~held], groups=groups[~held])
+            out[held] = fold.transform(X[held])
+        return LayoutArray(out, find_layout(full))
+
+
 # A folder for Pipeline(memory=...): variants that differ only after EDRL (MEA settings, no
 # MEA) reuse its fit for the same seed, training data and groups.
 MEMORY = {"folder": None}
@@ -133,6 +160,27 @@ def _edrl_mea(seed, edrl=None, mea=None, clf=None, keep=None, edrl_class=EDRLTra
         steps.append(("keep", KeepBlocks(keep)))
     steps += [("mea", MEATransformer(**(mea or {}))), ("clf", clf if clf is not None else SVC())]
     return Pipeline(steps, memory=MEMORY["folder"])
+
+
+class SeedEnsemble(ClassifierMixin, BaseEstimator):
+    """``n_members`` default pipelines with consecutive EDRL seeds, voting by the mean of
+    their SVCs' one-vs-rest decision functions (bagging over EDRL's random initialisation,
+    partners and noise; every member sees every training row)."""
+
+    def __init__(self, random_state=0, n_members=5):
+        self.random_state = random_state
+        self.n_members = n_members
+
+    def fit(self, X, y, edrl__groups=None):
+        first = self.random_state * self.n_members
+        self.members_ = [_edrl_mea(seed).fit(X, y, edrl__groups=edrl__groups)
+                         for seed in range(first, first + self.n_members)]
+        self.classes_ = self.members_[0].classes_
+        return self
+
+    def predict(self, X):
+        votes = np.mean([m.decision_function(X) for m in self.members_], axis=0)
+        return self.classes_[np.argmax(votes, axis=1)]
 
 
 def variants():
@@ -228,6 +276,14 @@ def multi_variants():
         "EDRL 100 epochs, no early stopping, corpus groups": (
             lambda s: _edrl_mea(s, edrl={"early_stopping": False, "max_epochs": 100}), True,
             corpus),
+        "partner_mixing=1.0 (intra-class mixup across corpora), corpus groups": (
+            lambda s: _edrl_mea(s, edrl={"partner_mixing": 1.0}), True, corpus),
+        "partner_mixing=0.5, corpus groups": (
+            lambda s: _edrl_mea(s, edrl={"partner_mixing": 0.5}), True, corpus),
+        "out-of-fold embeddings for MEA and the SVC (cross-fitted by training corpus), "
+        "corpus groups": (lambda s: _edrl_mea(s, edrl_class=CrossFittedEDRL), True, corpus),
+        "5 default pipelines (EDRL seeds 5s to 5s+4) voting, corpus groups": (
+            lambda s: SeedEnsemble(random_state=s), True, corpus),
         "MEA as in the paper (response input, 10 components, raw scores), corpus groups": (
             lambda s: _edrl_mea(s, mea={"response": "input", "n_components": 10,
                                     "normalize": False}), True, corpus),

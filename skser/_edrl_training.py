@@ -198,6 +198,19 @@ def mix_with_noise(x, max_share, generator):
     return x * torch.sqrt(1.0 - share) + noise * torch.sqrt(share)
 
 
+def mix_with_partners(x, partners, max_share, generator):
+    """Move each row towards a partner of its own class by a random share.
+
+    Row ``i`` becomes ``(1 - m_i) * x_i + m_i * p_i`` with ``m_i`` uniform in
+    ``[0, max_share]``: a point on the segment between two utterances of one emotion (from
+    two corpora when groups are corpora), the intra-class form of mixup (see
+    ``EDRLTransformer``'s Notes, *Partner mixing*).
+    """
+    share = torch.rand((x.shape[0], 1), generator=generator, dtype=x.dtype, device=x.device)
+    share = share * max_share
+    return x + share * (partners - x)
+
+
 def _make_optimizer(params, learning_rate, weight_decay, device):
     kwargs = {"lr": learning_rate, "weight_decay": weight_decay}
     try:
@@ -209,7 +222,7 @@ def _make_optimizer(params, learning_rate, weight_decay, device):
 def train_edrl(
     X, classes, groups, *, train_idx, val_idx, n_components, hidden_layer_sizes, max_epochs,
     batch_size, learning_rate, weight_decay, input_noise, n_iter_no_change, device, seed,
-    verbose, X_unlabelled=None, unlabelled_weight=0.0, inter_gap=0,
+    verbose, X_unlabelled=None, unlabelled_weight=0.0, inter_gap=0, partner_mixing=0.0,
 ):
     """Train the EDRL network on standardised ``X`` (float32 numpy).
 
@@ -220,6 +233,10 @@ def train_edrl(
     ``unlabelled_weight``, every minibatch also draws as many unlabelled rows, corrupts them
     like the labelled ones, and adds ``unlabelled_weight`` times the mean squared error of
     both branches reconstructing each unlabelled row itself (a denoising autoencoder term).
+
+    With a positive ``partner_mixing``, each training input is first moved towards a second,
+    independently drawn intra-class partner (``mix_with_partners``); no extra random draw is
+    made when it is 0, so the default training is unchanged.
 
     Returns ``(network on device, history, n_iter, best_epoch, intra_alone_classes)``.
     """
@@ -272,6 +289,9 @@ def train_edrl(
             rows = perm[lo:lo + chunk]
             p_intra, p_inter = train_sampler.draw(rows, gen)
             x = X_train.index_select(0, rows)
+            if partner_mixing > 0:
+                p_mix, _ = train_sampler.draw(rows, gen)
+                x = mix_with_partners(x, X_train.index_select(0, p_mix), partner_mixing, gen)
             if input_noise > 0:
                 x = mix_with_noise(x, input_noise, gen)
             t_intra, t_inter = X_train.index_select(0, p_intra), X_train.index_select(0, p_inter)

@@ -13,8 +13,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from skser import EDRLTransformer
-from skser._edrl_training import PartnerSampler, mix_with_noise
+from skser import EDRLTransformer, _edrl_training
+from skser._edrl_training import PartnerSampler, mix_with_noise, mix_with_partners
 from skser._layout import LayoutArray, find_layout
 
 FAST = {"max_epochs": 3, "n_components": 4, "hidden_layer_sizes": (16,), "random_state": 0}
@@ -217,6 +217,82 @@ def test_noise_mixing_zero_share_is_identity_and_seeded():
     a = mix_with_noise(x, 0.5, torch.Generator().manual_seed(2))
     b = mix_with_noise(x, 0.5, torch.Generator().manual_seed(2))
     assert torch.equal(a, b) and not torch.equal(a, x)
+
+
+@pytest.mark.parametrize("max_share", [0.5, 1.0])
+def test_partner_mixing_moves_each_row_along_the_segment_to_its_partner(max_share):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2000, 6, generator=gen, dtype=torch.float64)
+    partners = torch.randn(2000, 6, generator=gen, dtype=torch.float64)
+    out = mix_with_partners(x, partners, max_share, torch.Generator().manual_seed(1))
+    x, partners, out = x.numpy(), partners.numpy(), out.numpy()
+    share = np.sum((out - x) * (partners - x), axis=1) / np.sum((partners - x) ** 2, axis=1)
+    # Every row is (1 - m) x + m p: on the segment, with one share m per row.
+    np.testing.assert_allclose(out, x + share[:, None] * (partners - x), atol=1e-12)
+    assert share.min() >= 0 and share.max() <= max_share
+    assert abs(share.mean() - max_share / 2) < 0.02
+    assert share.min() < 0.01 * max_share and share.max() > 0.99 * max_share
+
+
+def test_partner_mixing_zero_share_is_identity_and_seeded():
+    x = torch.randn(50, 8, generator=torch.Generator().manual_seed(0))
+    p = torch.randn(50, 8, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(
+        mix_with_partners(x, p, 0.0, torch.Generator().manual_seed(1)), x, rtol=0, atol=0)
+    a = mix_with_partners(x, p, 0.5, torch.Generator().manual_seed(2))
+    b = mix_with_partners(x, p, 0.5, torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, x)
+
+
+def test_fit_mixes_rows_with_same_class_partners_from_other_groups(monkeypatch):
+    # Record every (row, partner) pair the training loop mixes, and find both in the
+    # standardised training set: same class, another group, never the row itself.
+    X, y = _data(n_per_class=30)
+    groups = np.tile(np.arange(3), 30)
+    seen = []
+    real = _edrl_training.mix_with_partners
+
+    def spy(x, partners, max_share, generator):
+        seen.append((x.clone(), partners.clone()))
+        return real(x, partners, max_share, generator)
+
+    monkeypatch.setattr(_edrl_training, "mix_with_partners", spy)
+    edrl = EDRLTransformer(**{**FAST, "partner_mixing": 1.0, "early_stopping": False})
+    edrl.fit(X, y, groups=groups)
+    assert len(seen) == FAST["max_epochs"]
+    Xs = torch.as_tensor(((X - edrl.mean_) / edrl.scale_).astype(np.float32))
+    for x, partners in seen:
+        rows = torch.cdist(x, Xs).argmin(dim=1).numpy()
+        mates = torch.cdist(partners, Xs).argmin(dim=1).numpy()
+        assert sorted(rows) == list(range(len(X)))  # every training row, once per epoch
+        assert np.all(y[mates] == y[rows])
+        assert np.all(groups[mates] != groups[rows])
+
+
+def test_no_partner_mixing_by_default(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("mixed although partner_mixing=0")
+
+    monkeypatch.setattr(_edrl_training, "mix_with_partners", refuse)
+    X, y = _data()
+    EDRLTransformer(**FAST).fit(X, y)
+    assert EDRLTransformer().partner_mixing == 0.0
+
+
+def test_partner_mixing_changes_the_fit_and_stays_seeded():
+    X, y = _data()
+    plain = EDRLTransformer(**FAST).fit_transform(X, y)
+    mixed = EDRLTransformer(**{**FAST, "partner_mixing": 1.0}).fit_transform(X, y)
+    again = EDRLTransformer(**{**FAST, "partner_mixing": 1.0}).fit_transform(X, y)
+    assert not np.allclose(plain, mixed)
+    np.testing.assert_array_equal(mixed, again)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_partner_mixing_outside_unit_interval_is_an_error(bad):
+    X, y = _data()
+    with pytest.raises(ValueError, match="partner_mixing"):
+        EDRLTransformer(**{**FAST, "partner_mixing": bad}).fit(X, y)
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5])
