@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
 from ._layout import BlockLayout, LayoutArray, prefixed_feature_names
 from .utils._semi import labelled_mask
 from .utils._validation import (
+    DefaultsForNewParams,
     check_finite_columns,
     check_row_labels,
     kept_on_failure,
@@ -120,7 +121,7 @@ def _group_validation_split(codes, groups, fraction, rng):
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
-class EDRLTransformer(TransformerMixin, BaseEstimator):
+class EDRLTransformer(DefaultsForNewParams, TransformerMixin, BaseEstimator):
     """Emotion-disentangled representation learning (EDRL) of speech features.
 
     Learns two embeddings of utterance-level speech features in parallel: an *intra-class*

@@ -21,7 +21,7 @@ from . import _mbpls, _parallel
 from ._device import native_threads, resolve_device, torch_dtype
 from ._layout import find_layout
 from .utils._semi import check_classes_labelled, labelled_mask
-from .utils._validation import check_row_labels, kept_on_failure
+from .utils._validation import DefaultsForNewParams, check_row_labels, kept_on_failure
 
 RESPONSES = ("auto", "input", "labels", "input+labels", "target")
 CLASS_RESPONSES = ("labels", "input+labels")
@@ -304,7 +304,7 @@ def _chunk_response(y, offset, *, targets, response_type, classes):
 
 
 # ------------------------------------------------------------------------------ estimator
-class MEATransformer(TransformerMixin, BaseEstimator):
+class MEATransformer(DefaultsForNewParams, TransformerMixin, BaseEstimator):
     """Multiblock Embedding Alignment: closed-form multiblock PLS super scores.
 
     MEA is a multiblock partial least squares (MB-PLS) model. Its X blocks (by default the

@@ -10,6 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, get_tags
 
 from .utils._semi import labelled_mask
+from .utils._validation import DefaultsForNewParams
 
 
 def _estimator_has(attr):
@@ -75,7 +76,7 @@ def labelled_rows(y, sample_domain=None):
     return mask
 
 
-class LabelledOnly(MetaEstimatorMixin, BaseEstimator):
+class LabelledOnly(DefaultsForNewParams, MetaEstimatorMixin, BaseEstimator):
     """Fit an estimator on the labelled rows only: the last step of a semi-supervised pipeline.
 
     In ``Pipeline([EDRLTransformer(), MEATransformer(), LabelledOnly(SVC())])`` fitted on

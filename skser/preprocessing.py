@@ -22,7 +22,12 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
-from .utils._validation import check_finite_columns, check_row_labels, safe_scale
+from .utils._validation import (
+    DefaultsForNewParams,
+    check_finite_columns,
+    check_row_labels,
+    safe_scale,
+)
 
 __all__ = ["GroupStandardScaler", "standardize_per_group"]
 
@@ -100,7 +105,8 @@ def standardize_per_group(X, groups=None, *, with_mean=True, with_std=True):
     return out
 
 
-class GroupStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class GroupStandardScaler(DefaultsForNewParams, OneToOneFeatureMixin, TransformerMixin,
+                          BaseEstimator):
     """Standardise features per group (corpus or speaker) with each group's own statistics.
 
     ``fit(X, groups=g)`` stores the mean and standard deviation of every group and of all rows

@@ -19,6 +19,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import validate_data
 
 from .._device import native_threads
+from ..utils._validation import DefaultsForNewParams
 from ._audio_io import (
     MIN_SAMPLE_RATE,
     AudioReadError,
@@ -333,7 +334,7 @@ def _bad_item(i, v):
     )
 
 
-class AcousticFeatures(TransformerMixin, BaseEstimator):
+class AcousticFeatures(DefaultsForNewParams, TransformerMixin, BaseEstimator):
     """Utterance-level acoustic features of audio files or signals.
 
     A stateless transformer: every row of the output is the feature vector of one utterance,

@@ -218,3 +218,23 @@ def check_finite_columns(X, feature_names=None, *, name="X", advice=None):
         f"Input {name} contains {kinds}: {int(bad.sum())} value(s) in column(s) "
         f"{', '.join(parts)}{more}. {advice}"
     )
+
+
+class DefaultsForNewParams:
+    """Mixin: an estimator saved before one of its parameters existed loads with its default.
+
+    A model file (``save_model``, or a pickle) stores the estimator's attributes. A parameter
+    added to ``__init__`` in a later skser release is missing from an older file, and
+    ``get_params`` (hence ``repr``, ``clone`` and a notebook's display of the loaded model)
+    would raise ``AttributeError``. skser adds a parameter only with a default that keeps the
+    earlier behaviour, so filling in the default reproduces the saved model exactly. Put the
+    mixin before ``BaseEstimator`` in the bases, whose ``__setstate__`` it extends.
+    """
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        import inspect
+
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not param.empty and name not in self.__dict__:
+                setattr(self, name, param.default)
