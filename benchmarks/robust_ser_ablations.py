@@ -289,6 +289,10 @@ def multi_variants():
                                     "normalize": False}), True, corpus),
         "input_noise=0.9, corpus groups": (
             lambda s: _edrl_mea(s, edrl={"input_noise": 0.9}), True, corpus),
+        "EDRL n_components=8, corpus groups": (
+            lambda s: _edrl_mea(s, edrl={"n_components": 8}), True, corpus),
+        "EDRL linear (hidden_layer_sizes=()), corpus groups": (
+            lambda s: _edrl_mea(s, edrl={"hidden_layer_sizes": ()}), True, corpus),
         "EDRL n_components=64, corpus groups": (
             lambda s: _edrl_mea(s, edrl={"n_components": 64}), True, corpus),
         "MEA 10 components, raw super scores, corpus groups": (
