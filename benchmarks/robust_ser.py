@@ -503,6 +503,29 @@ def shown_command(script, argv):
     return f"python benchmarks/{script} " + shlex.join(shown(a) for a in argv)
 
 
+def write_sections(args, script, argv, section_for, corpora=None):
+    """Run ``section_for(data, feature_set)`` (a markdown section) for each feature set.
+
+    For each of ``args.feature_sets`` the cached data of ``corpora`` are loaded, the section
+    gets the command line and its time appended and is printed; all sections are written to
+    ``args.output`` when given. Used by the ablation and ceiling scripts.
+    """
+    argv_shown = argv if argv is not None else sys.argv[1:]
+    sections = []
+    for feature_set in args.feature_sets:
+        start = time.perf_counter()
+        extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
+        data = load_data(args.data, extractor, args.cache, quick=False, corpora=corpora)
+        section = section_for(data, feature_set)
+        section += (f"\nCommand: `{shown_command(script, argv_shown)}` "
+                    f"({time.perf_counter() - start:.0f} s).\n")
+        print(section)
+        sections.append(section)
+    if args.output is not None:
+        args.output.write_text("\n".join(sections))
+        print(f"wrote {args.output}", file=sys.stderr)
+
+
 def base_parser(description):
     """The options shared by this benchmark and its ablations."""
     parser = argparse.ArgumentParser(description=description)

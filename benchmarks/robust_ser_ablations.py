@@ -47,7 +47,6 @@ from sklearn.svm import SVC
 
 from skser import EDRLTransformer, MEATransformer
 from skser._layout import BlockLayout, LayoutArray, find_layout
-from skser.features import AcousticFeatures
 
 CROSS = ("emodb->urdu", "urdu->emodb")
 
@@ -422,24 +421,15 @@ def main(argv=None):
 
     PROTOCOL["name"] = args.protocol
     corpora = None if args.protocol == "multi" else rs.SINGLE_SOURCE
-    argv_shown = argv if argv is not None else sys.argv[1:]
-    sections = []
-    for feature_set in args.feature_sets:
-        start = time.perf_counter()
-        extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
-        data = rs.load_data(args.data, extractor, args.cache, quick=False, corpora=corpora)
+
+    def section(data, feature_set):
         MEMORY["folder"] = str(args.memory or tempfile.mkdtemp(prefix="robust_ser_ablations-"))
         rows = run(data, args.seeds, args.only)
         if args.memory is None:
             shutil.rmtree(MEMORY["folder"], ignore_errors=True)
-        section = markdown(rows, feature_set, len(args.seeds), list(data))
-        section += (f"\nCommand: `{rs.shown_command('robust_ser_ablations.py', argv_shown)}` "
-                    f"({time.perf_counter() - start:.0f} s).\n")
-        print(section)
-        sections.append(section)
-    if args.output is not None:
-        args.output.write_text("\n".join(sections))
-        print(f"wrote {args.output}", file=sys.stderr)
+        return markdown(rows, feature_set, len(args.seeds), list(data))
+
+    rs.write_sections(args, "robust_ser_ablations.py", argv, section, corpora=corpora)
 
 
 if __name__ == "__main__":

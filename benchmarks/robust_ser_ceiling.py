@@ -21,9 +21,6 @@ Usage::
 
 from __future__ import annotations
 
-import sys
-import time
-
 import pandas as pd
 import robust_ser as rs
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -32,8 +29,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
-
-from skser.features import AcousticFeatures
 
 
 def grid(n_features):
@@ -95,20 +90,8 @@ def markdown(table, feature_set):
 def main(argv=None):
     parser = rs.base_parser(__doc__.split("\n\n")[0])
     args = parser.parse_args(argv)
-    argv_shown = argv if argv is not None else sys.argv[1:]
-    sections = []
-    for feature_set in args.feature_sets:
-        start = time.perf_counter()
-        extractor = AcousticFeatures(feature_set=feature_set, n_jobs=args.n_jobs)
-        data = rs.load_data(args.data, extractor, args.cache, quick=False)
-        section = markdown(ranking(data), feature_set)
-        section += (f"\nCommand: `{rs.shown_command('robust_ser_ceiling.py', argv_shown)}` "
-                    f"({time.perf_counter() - start:.0f} s).\n")
-        print(section)
-        sections.append(section)
-    if args.output is not None:
-        args.output.write_text("\n".join(sections))
-        print(f"wrote {args.output}", file=sys.stderr)
+    rs.write_sections(args, "robust_ser_ceiling.py", argv,
+                      lambda data, feature_set: markdown(ranking(data), feature_set))
 
 
 if __name__ == "__main__":
