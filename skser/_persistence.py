@@ -53,6 +53,21 @@ TRUSTED_TYPES = (
     # private parts of scikit-learn's CalibratedClassifierCV ('skser fit' stores one)
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    # what a fitted GridSearchCV holds: skser's scores, scikit-learn's scorer objects and
+    # the usual splitters (plain classes holding parameters; skops trusts estimators only)
+    "skser.metrics.uar_score",
+    "skser.metrics.wa_score",
+    "skser.metrics.macro_f1_score",
+    "skser.metrics.ccc_score",
+    "sklearn.metrics._scorer._Scorer",
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.model_selection._split.GroupKFold",
+    "sklearn.model_selection._split.StratifiedGroupKFold",
+    "sklearn.model_selection._split.LeaveOneGroupOut",
+    "sklearn.model_selection._split.ShuffleSplit",
+    "sklearn.model_selection._split.StratifiedShuffleSplit",
+    "sklearn.model_selection._split.GroupShuffleSplit",
 )
 
 # Layers that a stored torch module may use: rebuilt from their sizes, never from code.
@@ -239,6 +254,17 @@ def _import_skops():
     return sio
 
 
+def _warn_untrusted(sio, payload, path):
+    """Say at save time what ``load_model`` will refuse without ``trusted=``."""
+    refused = sorted(set(sio.get_untrusted_types(data=payload)) - set(TRUSTED_TYPES))
+    if refused:
+        warnings.warn(
+            f"{path}: the model holds types that load_model trusts only when named: "
+            f"{', '.join(refused)}. Load it with load_model(..., trusted=[...]) and these "
+            "names, or save the fitted estimator alone (e.g. a search's best_estimator_).",
+            UserWarning, stacklevel=3)
+
+
 def save_model(model, path, *, metadata=None):
     """Save a fitted model to a file that cannot run code when it is loaded.
 
@@ -271,6 +297,12 @@ def save_model(model, path, *, metadata=None):
     FileNotFoundError
         If the folder of ``path`` does not exist.
 
+    Warns
+    -----
+    UserWarning
+        If the model holds types (a user's own classes, say) that :func:`load_model` loads
+        only when they are named in its ``trusted`` argument; the warning names them.
+
     See Also
     --------
     load_model : Read the file back.
@@ -301,6 +333,7 @@ def save_model(model, path, *, metadata=None):
         raise TypeError(f"metadata must be JSON-serialisable (str, numbers, lists, dicts): "
                         f"{exc}") from None
     payload = sio.dumps(_strip_modules(model, {}))
+    _warn_untrusted(sio, payload, path)
     header = {"format": FORMAT, "versions": _versions(), "metadata": metadata,
               "model_type": f"{type(model).__module__}.{type(model).__qualname__}"}
     header["sha256"] = _checksum(payload, header)

@@ -12,6 +12,11 @@ SER papers report two numbers:
 
 Macro-F1 (the unweighted mean of per-emotion F1) is reported alongside.
 
+Rows whose true label is *unlabelled* (``-1`` for class labels, NaN for ratings: scikit-learn's
+semi-supervised convention, which skser's estimators follow) are left out of every score here,
+so a test fold that holds unlabelled rows is scored on its labelled rows only; a fold with no
+labelled row is an error.
+
 For continuous ratings (arousal, valence, dominance) the field reports the **CCC**
 (concordance correlation coefficient, Lin 1989; the metric of the AVEC challenges and of
 MSP-Podcast): :func:`ccc_score`, and the scorer ``get_scorer("ccc")``.
@@ -50,6 +55,8 @@ from sklearn.metrics import accuracy_score, f1_score, make_scorer, recall_score
 from sklearn.metrics import get_scorer as _sk_get_scorer
 from sklearn.utils import check_array, check_consistent_length
 
+from .utils._semi import labelled_mask
+
 __all__ = [
     "REGRESSION_SCORERS",
     "SCORERS",
@@ -63,6 +70,22 @@ __all__ = [
 ]
 
 
+def _labelled_rows_only(y_true, y_pred, sample_weight, score):
+    """``y_true``, ``y_pred`` and ``sample_weight`` restricted to the labelled rows of
+    ``y_true`` (``-1`` or NaN mark an unlabelled row; see the module docstring)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    check_consistent_length(y_true, y_pred, sample_weight)
+    mask = labelled_mask(y_true)
+    if mask.all():
+        return y_true, y_pred, sample_weight
+    if not mask.any():
+        raise ValueError(
+            f"{score}: every one of the {len(mask)} rows of y_true is unlabelled (-1 or NaN), "
+            "so there is nothing to score; score on rows that carry a label.")
+    weight = None if sample_weight is None else np.asarray(sample_weight)[mask]
+    return y_true[mask], y_pred[mask], weight
+
+
 def uar_score(y_true, y_pred, *, labels=None, sample_weight=None):
     """Unweighted average recall (UAR): the mean over emotions of each emotion's recall.
 
@@ -71,7 +94,7 @@ def uar_score(y_true, y_pred, *, labels=None, sample_weight=None):
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True emotions.
+        True emotions; rows marked unlabelled (``-1``) are left out.
     y_pred : array-like of shape (n_samples,)
         Predicted emotions.
     labels : array-like, default=None
@@ -93,7 +116,8 @@ def uar_score(y_true, y_pred, *, labels=None, sample_weight=None):
     >>> uar_score(["ang", "ang", "ang", "sad"], ["ang", "ang", "ang", "ang"])
     0.5
     """
-    y_true = np.asarray(y_true)
+    y_true, y_pred, sample_weight = _labelled_rows_only(y_true, y_pred, sample_weight,
+                                                        "uar_score")
     if labels is None:
         labels = np.unique(y_true)
     if len(labels) == 0:
@@ -116,7 +140,7 @@ def wa_score(y_true, y_pred, *, sample_weight=None):
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True emotions.
+        True emotions; rows marked unlabelled (``-1``) are left out.
     y_pred : array-like of shape (n_samples,)
         Predicted emotions.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -133,6 +157,8 @@ def wa_score(y_true, y_pred, *, sample_weight=None):
     >>> wa_score(["ang", "ang", "ang", "sad"], ["ang", "ang", "ang", "ang"])
     0.75
     """
+    y_true, y_pred, sample_weight = _labelled_rows_only(y_true, y_pred, sample_weight,
+                                                        "wa_score")
     return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
 
 
@@ -142,7 +168,7 @@ def macro_f1_score(y_true, y_pred, *, labels=None, sample_weight=None):
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True emotions.
+        True emotions; rows marked unlabelled (``-1``) are left out.
     y_pred : array-like of shape (n_samples,)
         Predicted emotions.
     labels : array-like, default=None
@@ -163,6 +189,8 @@ def macro_f1_score(y_true, y_pred, *, labels=None, sample_weight=None):
     >>> round(macro_f1_score(["ang", "ang", "sad", "sad"], ["ang", "sad", "sad", "sad"]), 4)
     0.7333
     """
+    y_true, y_pred, sample_weight = _labelled_rows_only(y_true, y_pred, sample_weight,
+                                                        "macro_f1_score")
     return float(
         f1_score(
             y_true,
@@ -188,7 +216,7 @@ def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_averag
     Parameters
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        True ratings.
+        True ratings; unlabelled rows (NaN) are left out.
     y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predicted ratings, on the same scale.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -205,8 +233,9 @@ def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_averag
     Raises
     ------
     ValueError
-        If the shapes differ, a value is NaN or infinite, there is no sample, or a weight is
-        negative or all weights are zero.
+        If the shapes differ, a prediction is NaN or a value infinite, there is no sample or
+        no labelled one (a NaN truth is an unlabelled row, left out), or a weight is negative
+        or all weights are zero.
 
     Examples
     --------
@@ -216,6 +245,8 @@ def ccc_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_averag
     >>> round(ccc_score([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]), 4)  # shifted: r = 1, CCC < 1
     0.5714
     """
+    y_true, y_pred, sample_weight = _labelled_rows_only(
+        np.asarray(y_true, dtype=np.float64), y_pred, sample_weight, "ccc_score")
     t = check_array(y_true, ensure_2d=False, dtype=np.float64, input_name="y_true")
     p = check_array(y_pred, ensure_2d=False, dtype=np.float64, input_name="y_pred")
     check_consistent_length(t, p, sample_weight)

@@ -230,3 +230,67 @@ def test_ccc_scorer_in_a_grid_search():
     search = GridSearchCV(Ridge(), {"alpha": [0.1, 1000.0]}, scoring="r2", cv=3)
     search.set_params(scoring=get_scorers(["ccc"]), refit="ccc").fit(X, y)
     assert search.best_params_ == {"alpha": 0.1}
+
+
+@pytest.mark.parametrize("name", ["uar_score", "wa_score", "macro_f1_score"])
+@pytest.mark.parametrize("names", [None, np.array(["ang", "hap", "sad"], dtype=object)])
+def test_class_scores_leave_out_unlabelled_rows(name, names):
+    # -1 marks an unlabelled row (the package's semi-supervised convention): it is no
+    # class, so the score equals the score of the labelled rows alone. Integer labels, and
+    # emotion names with -1 among them (object arrays).
+    import skser.metrics as m
+
+    score = getattr(m, name)
+    y_true = np.array([0, 1, 2, 1, -1, -1, 0])
+    y_pred = np.array([0, 1, 1, 1, 0, 2, 2])
+    if names is not None:
+        y_true = np.array([names[v] if v >= 0 else -1 for v in y_true], dtype=object)
+        y_pred = names[y_pred]
+    keep = np.array([True, True, True, True, False, False, True])
+    assert score(y_true, y_pred) == score(y_true[keep], y_pred[keep])
+    w = np.array([1, 2, 3, 1, 5, 5, 2])
+    assert score(y_true, y_pred, sample_weight=w) == pytest.approx(
+        score(y_true[keep], y_pred[keep], sample_weight=w[keep]))
+    # The value the report gave: labelled rows all right is 1.0, not 2/3.
+    assert m.uar_score([0, 1, -1, -1], [0, 1, 0, 1]) == 1.0
+
+
+def test_string_labels_have_no_unlabelled_value():
+    assert uar_score(["-1", "ang", "ang"], ["ang", "ang", "ang"]) == 0.5
+
+
+@pytest.mark.parametrize("name", ["uar_score", "wa_score", "macro_f1_score", "ccc_score"])
+def test_scores_of_only_unlabelled_rows_are_an_error(name):
+    import skser.metrics as m
+
+    y = [-1, -1] if name != "ccc_score" else [np.nan, np.nan]
+    with pytest.raises(ValueError, match=f"{name}: every one of the 2 rows of y_true is "
+                                         "unlabelled"):
+        getattr(m, name)(y, [0, 1])
+
+
+def test_ccc_leaves_out_unlabelled_truth_but_not_missing_predictions():
+    from skser.metrics import ccc_score
+
+    t = np.array([1.0, 2.0, np.nan, 4.0, 3.0])
+    p = np.array([1.5, 2.0, 9.0, 3.0, 3.5])
+    assert ccc_score(t, p) == ccc_score(t[[0, 1, 3, 4]], p[[0, 1, 3, 4]])
+    with pytest.raises(ValueError, match="NaN"):
+        ccc_score([1.0, 2.0, 3.0], [1.0, np.nan, 2.0])
+
+
+def test_grid_search_with_unlabelled_rows_in_the_test_folds():
+    # Each test fold holds unlabelled rows; the UAR of a fold is that of its labelled rows.
+    X, y = make_classification(n_samples=90, n_classes=3, n_informative=4, random_state=1)
+    y_semi = y.copy()
+    y_semi[::4] = -1
+    cv = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    from skser import LabelledOnly
+
+    clf = LabelledOnly(LogisticRegression(max_iter=500))  # never predicts -1
+    res = cross_validate(clf, X, y_semi, scoring=SCORERS, cv=cv)
+    for fold, (train, test) in enumerate(cv):
+        fitted = clf.fit(X[train], y_semi[train])
+        keep = test[y_semi[test] != -1]
+        expected = balanced_accuracy_score(y[keep], fitted.predict(X[keep]))
+        assert res["test_uar"][fold] == pytest.approx(expected)

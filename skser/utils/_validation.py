@@ -227,14 +227,27 @@ class DefaultsForNewParams:
     added to ``__init__`` in a later skser release is missing from an older file, and
     ``get_params`` (hence ``repr``, ``clone`` and a notebook's display of the loaded model)
     would raise ``AttributeError``. skser adds a parameter only with a default that keeps the
-    earlier behaviour, so filling in the default reproduces the saved model exactly. Put the
-    mixin before ``BaseEstimator`` in the bases, whose ``__setstate__`` it extends.
+    earlier behaviour, so filling in the default reproduces the saved model. A warning names
+    the parameters filled in: in a file that was edited or damaged rather than old, the
+    default may not be the value the model was fitted with. Put the mixin before
+    ``BaseEstimator`` in the bases, whose ``__setstate__`` it extends.
     """
 
     def __setstate__(self, state):
         super().__setstate__(state)
         import inspect
+        import warnings
 
+        filled = {}
         for name, param in inspect.signature(type(self).__init__).parameters.items():
             if param.default is not param.empty and name not in self.__dict__:
                 setattr(self, name, param.default)
+                filled[name] = param.default
+        if filled:
+            shown = ", ".join(f"{name}={value!r}" for name, value in filled.items())
+            warnings.warn(
+                f"{type(self).__name__} was saved without the parameter(s) "
+                f"{', '.join(filled)}, which a later skser release added; they take their "
+                f"default(s) ({shown}), which keep the saved behaviour. If the file was edited "
+                "rather than written by an older release, check these values.",
+                UserWarning, stacklevel=2)
