@@ -526,19 +526,24 @@ def write_sections(args, script, argv, section_for, corpora=None):
         print(f"wrote {args.output}", file=sys.stderr)
 
 
-def base_parser(description):
-    """The options shared by this benchmark and its ablations."""
+def base_parser(description, memory=True):
+    """The options shared by this benchmark and its ablation and ceiling scripts; ``memory``
+    adds ``--memory`` (for the scripts that fit EDRL)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, required=True,
                         help="folder with emodb/, urdu/, emovo/, ased/ and noise/")
     parser.add_argument("--output", type=Path, default=None, help="markdown file to write")
-    parser.add_argument("--cache", type=Path, default=Path(".cache/robust_ser"))
+    parser.add_argument("--cache", type=Path, default=Path(".cache/robust_ser"),
+                        help="folder of the cached features (default: %(default)s)")
     parser.add_argument("--feature-sets", nargs="+",
-                        default=["egemaps_like", "opensmile:eGeMAPSv02"])
-    parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--memory", type=Path, default=None,
-                        help="folder that caches fitted EDRL steps (Pipeline memory) across "
-                             "runs; default: a temporary folder, removed at the end")
+                        default=["egemaps_like", "opensmile:eGeMAPSv02"],
+                        help="feature sets to run, one table each (default: %(default)s)")
+    parser.add_argument("--n-jobs", type=int, default=2,
+                        help="worker processes for feature extraction (default: %(default)s)")
+    if memory:
+        parser.add_argument("--memory", type=Path, default=None,
+                            help="folder that caches fitted EDRL steps (Pipeline memory) "
+                                 "across runs; default: a temporary folder, removed at the end")
     return parser
 
 

@@ -156,10 +156,12 @@ class EDRLTransformer(DefaultsForNewParams, TransformerMixin, BaseEstimator):
         ``0`` trains on the clean rows.
     partner_mixing : float in [0, 1], default=0.0
         Largest share by which each training row is moved towards another utterance of its
-        own class (from another group when ``groups`` are given) before the corruption:
-        every epoch each row draws ``m`` uniformly in ``[0, partner_mixing]`` and is encoded
-        as ``(1 - m) x + m x'``. ``0`` (the default) does not mix. See Notes,
-        *Partner mixing*.
+        own class before the corruption (drawn like the intra partner: from another group
+        when ``groups`` are given and the class occurs in more than one group): every epoch
+        each row draws ``m`` uniformly in ``[0, partner_mixing]`` and is encoded as
+        ``(1 - m) x + m x'``. ``0`` (the default) does not mix. Any positive value draws
+        extra random numbers, so even a tiny share gives a different fit for the same
+        ``random_state``: compare settings over several seeds. See Notes, *Partner mixing*.
     early_stopping : bool, default=True
         Hold out part of the training set (see ``validation``), stop when its loss has not
         improved for ``n_iter_no_change`` epochs and restore the best weights. By default the
@@ -284,18 +286,20 @@ class EDRLTransformer(DefaultsForNewParams, TransformerMixin, BaseEstimator):
     the corpora as groups, the speakers as groups and no groups gave the same mean UAR
     within the seed-to-seed spread.
 
-    *Partner mixing* (``partner_mixing > 0``) is mixup (Zhang et al., 2018) restricted to
-    one class: before the corruption, each training row is moved towards a second,
-    independently drawn intra-class partner (from another group when the class occurs in
-    several), by a share drawn per row and epoch. With corpora as groups the encoders then
-    also see points between two corpora's renditions of one emotion, which domain
-    generalisation work uses to make a representation less specific to its training
-    domains (e.g. Xu et al., 2020, "Adversarial domain adaptation with domain mixup",
-    AAAI). Trained on three corpora and tested on a fourth (``benchmarks/robust_ser.py``,
-    ten seeds), ``partner_mixing=1.0`` raised the default pipeline's mean UAR by 0.8 points
-    with skser's ``egemaps_like`` features and left it unchanged (-0.0) with openSMILE's
-    eGeMAPSv02, where it gained on URDU and lost on EmoDB and ASED; it is therefore off by
-    default (``docs/robustness.rst``). Unlabelled rows are never mixed.
+    *Partner mixing* (``partner_mixing > 0``) is mixup (Zhang et al., "mixup: Beyond
+    empirical risk minimization", ICLR 2018) restricted to one class: before the corruption,
+    each training row is moved towards a second, independently drawn intra-class partner
+    (from another group when the class occurs in several), by a share drawn per row and
+    epoch. With corpora as groups the encoders then also see points between two corpora's
+    renditions of one emotion, as in mixup across training domains for domain generalisation
+    (Wang, Li and Kot, "Heterogeneous domain generalization via domain mixup", ICASSP 2020)
+    and, with unlabelled target data, for domain adaptation (Xu et al., "Adversarial domain
+    adaptation with domain mixup", AAAI 2020). Trained on three corpora and tested on a
+    fourth (``benchmarks/robust_ser_ablations.py``, ten seeds), ``partner_mixing=1.0``
+    raised the default pipeline's mean UAR by 0.8 points with skser's ``egemaps_like``
+    features and left it unchanged (-0.0) with openSMILE's eGeMAPSv02, where it gained on
+    URDU and lost on EmoDB and ASED; it is therefore off by default
+    (``docs/robustness.rst``). Unlabelled rows are never mixed.
 
     *Partner sampling* is vectorised: the training samples are sorted once by (class,
     group), so the candidates of every sample are one contiguous run of that order with at
