@@ -83,8 +83,8 @@ def left_out_message(corpus, missing, dropped, *, rows="rows", what, missing_why
 
     Parameters
     ----------
-    corpus : ndarray of shape (n_samples,)
-        Corpus of each row.
+    corpus : ndarray of shape (n_samples,) or None
+        Corpus of each row; None gives no counts per corpus.
     missing, dropped : ndarray of bool of shape (n_samples,)
         Rows without an emotion, and rows whose emotion the map drops.
     rows : str, default="rows"
@@ -99,12 +99,13 @@ def left_out_message(corpus, missing, dropped, *, rows="rows", what, missing_why
     str
     """
     out = missing | dropped
-    counts = pd.Series(np.asarray(corpus)[out]).astype(str).value_counts(sort=False)
-    where = ", ".join(f"{c}: {k}" for c, k in counts.items())
     reasons = [(int(missing.sum()), missing_why), (int((dropped & ~missing).sum()), dropped_why)]
     why = "; ".join(f"{k} {w}" for k, w in reasons if k)
-    return (f"{int(out.sum())} of {len(out)} {rows} have no {what} ({why}) and are left out "
-            f"({where})")
+    msg = f"{int(out.sum())} of {len(out)} {rows} have no {what} ({why}) and are left out"
+    if corpus is None:
+        return msg
+    counts = pd.Series(np.asarray(corpus)[out]).astype(str).value_counts(sort=False)
+    return f"{msg} ({', '.join(f'{c}: {k}' for c, k in counts.items())})"
 
 
 def unlabelled_corpora(corpus, missing):
