@@ -1041,3 +1041,61 @@ def test_integer_emotion_codes_with_an_empty_cell_stay_whole_numbers(tmp_path):
         y, keep = task_rows(clean, label_column="emotion", task="emotion",
                             corpus=clean["corpus"].to_numpy())
     assert y.tolist() == ["1", "2", "3"] and keep.tolist() == [True, True, False, True]
+
+
+def test_evaluate_says_when_a_single_speaker_skips_within_corpus_folds(tmp_path, capsys):
+    """Within-corpus results used to vanish for every corpus without a word."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table.loc[table["corpus"] == "c", "speaker"] = "c:s0"
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "-o", str(tmp_path / "o")]) == 0
+    assert _stderr_lines(capsys) == [
+        "skser evaluate: warning: corpus 'c' has a single speaker, so no speaker-independent "
+        "folds can be made: the within-corpus evaluation is skipped for every corpus and only "
+        "cross-corpus results are given. Leave that corpus out to get within-corpus results "
+        "for the others"]
+    results = pd.read_csv(tmp_path / "o" / "results.csv")
+    assert (results["train"] != results["test"]).all()
+
+
+def _with_noise(table):
+    """The table with a noisy condition: each file's features plus its own offset."""
+    noisy = table.copy()
+    noisy["condition"] = "hum 0 dB"
+    shift = np.arange(len(table)) % 7 * 0.3
+    for k in range(4):
+        noisy[f"f{k}"] = noisy[f"f{k}"] + shift
+    return pd.concat([table, noisy], ignore_index=True)
+
+
+def test_evaluate_matches_noisy_rows_by_corpus_and_path(tmp_path):
+    """Tables of two corpora may share relative paths: each corpus keeps its own noisy rows
+    (corpus b's used to be replaced by corpus a's)."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv", corpora=("a", "b"))
+    distinct = _with_noise(table)
+    shared = distinct.copy()
+    shared["path"] = shared["path"].str.replace(r"^[ab]/", "audio/", regex=True)
+    distinct.to_csv(tmp_path / "distinct.csv", index=False)
+    shared.to_csv(tmp_path / "shared.csv", index=False)
+    for name in ("distinct", "shared"):
+        assert main(["evaluate", str(tmp_path / f"{name}.csv"), *QUICK,
+                     "-o", str(tmp_path / name)]) == 0
+    got = pd.read_csv(tmp_path / "shared" / "results.csv")
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "distinct" / "results.csv"))
+    assert "hum 0 dB" in set(got["condition"])
+
+
+def test_evaluate_refuses_a_table_stacked_twice(tmp_path, capsys):
+    from skser.cli import main
+
+    _table(tmp_path / "t.csv")
+    assert main(["evaluate", str(tmp_path / "t.csv"), str(tmp_path / "t.csv"), *QUICK,
+                 "-o", str(tmp_path / "o")]) == 2
+    assert _stderr_lines(capsys) == [
+        "skser evaluate: error: 72 clean rows repeat a file (first 'a/u00.wav' of corpus 'a'): "
+        "the same utterance would be trained and tested on, and its noisy rows matched to "
+        "either. Stack each table once"]

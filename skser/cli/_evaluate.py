@@ -72,17 +72,32 @@ def split_conditions(table, *, label_column, corpus_column, snrs=None):
         names = [c for c in names if parse_snr(c) in wanted]
         if not names:
             raise UsageError(f"no noisy condition of the table has an SNR in {sorted(wanted)}")
+    if names and "path" not in table.columns:
+        raise UsageError("noisy conditions need a 'path' column to match them to clean rows")
+    # A file is its corpus and its path: stacked tables of two corpora may share relative paths.
+    by = corpus_column if corpus_column is not None else (
+        "corpus" if "corpus" in table.columns else None)
+    keyed = ["path"] if by is None else [by, "path"]
+    if corpus_column is not None and "path" in table.columns:
+        twice = clean.duplicated(keyed).to_numpy()
+        if twice.any():
+            first = clean.loc[twice, keyed].iloc[0]
+            raise UsageError(
+                f"{int(twice.sum())} clean rows repeat a file (first {first['path']!r} of corpus "
+                f"{first[corpus_column]!r}): the same utterance would be trained and tested on, "
+                "and its noisy rows matched to either. Stack each table once")
+    if not names:
+        return clean, {}
+    clean_keys = pd.MultiIndex.from_frame(clean[keyed].astype(str))
     left_out = {}
     for name in names:
-        rows = table[cond == name]
-        if "path" not in table.columns:
-            raise UsageError("noisy conditions need a 'path' column to match them to clean rows")
-        rows = rows.drop_duplicates("path").set_index("path")
-        missing = ~clean["path"].isin(rows.index)
+        rows = table[cond == name].drop_duplicates(keyed)
+        rows.index = pd.MultiIndex.from_frame(rows[keyed].astype(str))
+        missing = ~clean_keys.isin(rows.index)
         if missing.any():
-            left_out[name] = missing.to_numpy()
+            left_out[name] = missing
             continue
-        conditions[name] = rows.loc[clean["path"]].reset_index()
+        conditions[name] = rows.loc[clean_keys].reset_index(drop=True)
     if left_out:
         # One warning for all of them: stacking a clean-only table with a noisy one leaves
         # out every noisy condition for the same reason.
@@ -499,6 +514,14 @@ def run_evaluate(args):
     n_splits = n_splits if n_splits >= 2 else None
     if n_splits is None and len(per_corpus) < 2:
         raise UsageError("one corpus with fewer than two speakers: nothing to test on")
+    if n_splits is None:
+        alone = [str(c) for c, k in per_corpus.items() if k < 2]
+        warnings.warn(
+            f"corpus {', '.join(map(repr, alone))} has a single speaker, so no "
+            "speaker-independent folds can be made: the within-corpus evaluation is skipped "
+            "for every corpus and only cross-corpus results are given. Leave that corpus out "
+            "to get within-corpus results for the others",
+            UserWarning, stacklevel=2)
 
     outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -97,6 +97,15 @@ def left_out_message(corpus, missing, dropped, *, rows="rows", what, missing_why
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skser.model_selection._evaluate import left_out_message
+    >>> print(left_out_message(np.array(["a", "a", "b"]), np.array([True, False, False]),
+    ...                        np.array([False, False, True]), what="arousal class",
+    ...                        missing_why="with no emotion", dropped_why="dropped"))
+    2 of 3 rows have no arousal class (1 with no emotion; 1 dropped) and are left out (a: 1, b: 1)
     """
     out = missing | dropped
     reasons = [(int(missing.sum()), missing_why), (int((dropped & ~missing).sum()), dropped_why)]
