@@ -1099,3 +1099,39 @@ def test_evaluate_refuses_a_table_stacked_twice(tmp_path, capsys):
         "skser evaluate: error: 72 clean rows repeat a file (first 'a/u00.wav' of corpus 'a'): "
         "the same utterance would be trained and tested on, and its noisy rows matched to "
         "either. Stack each table once"]
+
+
+def test_evaluate_single_class_training_fold_is_an_error_before_any_fit(tmp_path, capsys):
+    """Speakers that each carry one arousal class: the first fold trains on one class."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    a = table["corpus"] == "a"
+    high = table["emotion"].isin(["angry", "happy"])
+    table.loc[a & high, "speaker"] = "a:s0"
+    table.loc[a & ~high, "speaker"] = "a:s1"
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "--task", "arousal",
+                 "-o", str(tmp_path / "o")]) == 2
+    (line,) = _stderr_lines(capsys)
+    assert line.startswith("skser evaluate: error: corpus 'a': the training part of "
+                           "speaker-independent fold 1 of 2 holds a single class, "), line
+    assert line.endswith("or leave its table out") and not (tmp_path / "o").exists()
+
+
+def test_a_feature_column_with_text_cells_is_left_out_with_a_warning(tmp_path, capsys):
+    """A stray text cell turns a feature column into text: it used to vanish silently."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table["f2"] = table["f2"].astype(object)
+    table.loc[[3, 9], "f2"] = "n/a"
+    table["transcript"] = "words"                     # text columns are no features: no warning
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["fit", str(tmp_path / "t.csv"), "--model", "svc",
+                 "-o", str(tmp_path / "m.skser")]) == 0
+    lines = _stderr_lines(capsys)
+    assert ("skser fit: warning: column 'f2' holds numbers but also text ('n/a', in 2 of 72 "
+            "rows), so it is not used as a feature; fix those cells (or extract the table "
+            "again) to use it") in lines
+    assert not any("transcript" in line for line in lines)

@@ -32,12 +32,28 @@ from ._report import (
 
 
 def feature_columns(table, exclude=()):
-    """Numeric columns of a features table that are not metadata."""
+    """Numeric columns of a features table that are not metadata.
+
+    A column of numbers with a few text cells (``"n/a"``) is read as text and would be left
+    out of the features without a word: it is left out with a warning naming it and a cell.
+    """
     skip = set(META_COLUMNS) | set(exclude)
     cols = [c for c in table.columns
             if c not in skip and pd.api.types.is_numeric_dtype(table[c])]
     if not cols:
         raise UsageError("the table has no numeric feature columns")
+    for c in table.columns:
+        if c in skip or c in cols:
+            continue
+        values = table[c].dropna()
+        numbers = pd.to_numeric(values, errors="coerce")
+        if len(values) and numbers.notna().mean() > 0.5:
+            bad = values[numbers.isna()]
+            warnings.warn(
+                f"column {c!r} holds numbers but also text ({bad.iloc[0]!r}, in "
+                f"{len(bad)} of {len(table)} rows), so it is not used as a feature; fix those "
+                "cells (or extract the table again) to use it",
+                UserWarning, stacklevel=2)
     return cols
 
 
@@ -378,6 +394,31 @@ def check_corpus_classes(y, corpus, emotions, *, task, mapping=None):
             f"on one class. Add rows of other classes to it{split}, or leave its table out")
 
 
+def check_fold_classes(y, corpus, speakers, n_splits):
+    """A usage error for a within-corpus fold whose training part holds a single class.
+
+    The folds are those :func:`~skser.model_selection.cross_corpus_evaluate` makes (they are
+    deterministic), checked before any fit: where speakers nearly coincide with emotions, the
+    held-out speakers of a fold can carry every class but one.
+    """
+    from skser.model_selection._evaluate import _within_folds
+
+    for name in pd.unique(corpus):
+        rows = np.flatnonzero(corpus == name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # said again, once, when the folds are evaluated
+            folds = _within_folds(y, speakers, rows, n_splits, name)
+        for k, (train, _) in enumerate(folds, start=1):
+            classes = np.unique(y[train])
+            if len(classes) < 2:
+                raise UsageError(
+                    f"corpus {name!r}: the training part of speaker-independent fold {k} of "
+                    f"{n_splits} holds a single class, {classes.tolist()[0]!r}: its held-out "
+                    "speakers carry every other class (speakers nearly coincide with "
+                    "classes), and no model can be trained on one class. Give the corpus "
+                    "more speakers of each class, or leave its table out")
+
+
 #: Cramér's V between speaker and emotion above which ``--normalise speaker`` warns: each
 #: speaker's mean then carries their emotions (URDU: 0.96; EmoDB, every speaker acting every
 #: emotion: 0.13).
@@ -516,12 +557,15 @@ def run_evaluate(args):
         raise UsageError("one corpus with fewer than two speakers: nothing to test on")
     if n_splits is None:
         alone = [str(c) for c, k in per_corpus.items() if k < 2]
+        unit = "speaker" if speakers is not None else "row"
         warnings.warn(
-            f"corpus {', '.join(map(repr, alone))} has a single speaker, so no "
+            f"corpus {', '.join(map(repr, alone))} has a single {unit}, so no "
             "speaker-independent folds can be made: the within-corpus evaluation is skipped "
             "for every corpus and only cross-corpus results are given. Leave that corpus out "
             "to get within-corpus results for the others",
             UserWarning, stacklevel=2)
+    else:
+        check_fold_classes(y, corpus, speakers, n_splits)
 
     outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
