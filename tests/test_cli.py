@@ -794,3 +794,344 @@ def test_evaluate_task_names_the_task_in_the_snr_plot(features, tmp_path, monkey
                  "--n-bootstrap", "0", "-o", str(tmp_path / "ev"), "--quiet"]) == 0
     plt.close("all")
     assert titles == ["UAR of binary arousal against SNR, trained on clean speech"]
+
+
+# --------------------------------------------------------------------------------------------
+# Rows without an emotion, single-class corpora, --mapping (in process, on a table made here)
+# --------------------------------------------------------------------------------------------
+
+QUICK = ("--models", "svc", "--scoring", "uar", "--no-plots", "--n-bootstrap", "0", "--quiet")
+
+
+def _table(path, n_per_corpus=24, corpora=("a", "b", "c")):
+    """A features table like the one ``skser extract`` writes: 4 emotions, 3 speakers."""
+    rng = np.random.default_rng(0)
+    emotions = np.array(["angry", "sad", "happy", "neutral"])
+    rows = []
+    for c in corpora:
+        for i in range(n_per_corpus):
+            e = emotions[i % 4]
+            rows.append({"path": f"{c}/u{i:02d}.wav", "emotion": e, "speaker": f"{c}:s{i % 3}",
+                         "corpus": c, "label": e, "condition": "clean"})
+    table = pd.DataFrame(rows)
+    codes = np.unique(table["emotion"], return_inverse=True)[1]
+    for k in range(4):
+        table[f"f{k}"] = rng.normal(size=len(table)) + (codes == k) * 2.0
+    table.to_csv(path, index=False)
+    return table
+
+
+def _stderr_lines(capsys):
+    return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+
+
+def test_evaluate_counts_rows_without_an_emotion_per_corpus(tmp_path, capsys):
+    """Empty emotion cells used to vanish without a word; the results equal the table
+    without those rows."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table.loc[[0, 1, 2, 30], "emotion"] = np.nan     # 3 in corpus a, 1 in corpus b
+    table.loc[[1, 2], "label"] = ["frustrated", "bored?"]
+    table.to_csv(tmp_path / "holes.csv", index=False)
+    table.dropna(subset=["emotion"]).to_csv(tmp_path / "kept.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "holes.csv"), *QUICK, "-o", str(tmp_path / "h")]) == 0
+    assert _stderr_lines(capsys) == [
+        "skser evaluate: warning: 4 of 72 clean rows have no emotion (4 with an empty 'emotion' "
+        "cell) and are left out (a: 3, b: 1); their 'label' column holds 'bored?', "
+        "'frustrated', which skser does not know as an emotion: give those files their "
+        "emotions (an 'emotion' column of angry, happy, sad, neutral, ... in the manifest) and "
+        "extract again"]
+    assert main(["evaluate", str(tmp_path / "kept.csv"), *QUICK, "-o", str(tmp_path / "k")]) == 0
+    got = pd.read_csv(tmp_path / "h" / "results.csv")
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "k" / "results.csv"))
+    assert got.loc[got["test"] == "a", "n"].iloc[0] == 21
+
+
+def test_fit_counts_rows_without_an_emotion_per_corpus(tmp_path, capsys):
+    from skser import load_model
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table.loc[[5, 60], "emotion"] = np.nan
+    table.to_csv(tmp_path / "holes.csv", index=False)
+    assert main(["fit", str(tmp_path / "holes.csv"), "--model", "svc",
+                 "-o", str(tmp_path / "m.skser")]) == 0
+    assert ("skser fit: warning: 2 of 72 clean rows have no emotion (2 with an empty 'emotion' "
+            "cell) and are left out (a: 1, c: 1)") in _stderr_lines(capsys)
+    _, meta = load_model(tmp_path / "m.skser", return_metadata=True)
+    assert meta["n_train"] == 70 and meta["mapping"] is None
+
+
+@pytest.mark.parametrize("command", [("evaluate", *QUICK), ("fit", "--model", "svc")])
+def test_a_corpus_without_any_emotion_is_an_error_naming_it(tmp_path, capsys, command):
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table.loc[table["corpus"] == "b", "emotion"] = np.nan
+    table.loc[table["corpus"] == "b", "label"] = "Zorn"
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main([command[0], str(tmp_path / "t.csv"), *command[1:],
+                 "-o", str(tmp_path / "out")]) == 2
+    (line,) = _stderr_lines(capsys)
+    assert line == (
+        f"skser {command[0]}: error: corpus 'b': none of its 24 clean rows has an emotion (an "
+        "empty 'emotion' cell on every row), so it can be neither trained nor tested on; their "
+        "'label' column holds 'Zorn', which skser does not know as an emotion. Give those files "
+        "their emotions (an 'emotion' column of angry, happy, sad, neutral, ... in the "
+        "manifest) and extract again, or leave its table out")
+
+
+def test_evaluate_empty_corpus_cell_is_an_error(tmp_path, capsys):
+    """It used to make a corpus named 'nan'."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table.loc[[4, 7], "corpus"] = np.nan
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "-o", str(tmp_path / "o")]) == 2
+    assert _stderr_lines(capsys) == [
+        "skser evaluate: error: 2 of 72 clean rows have an empty 'corpus' cell, first "
+        "'a/u04.wav'; give every row its corpus (or choose the column with --corpus-column)"]
+
+
+@pytest.mark.parametrize("task, emotions, message", [
+    ("emotion", ["angry"], "holds a single emotion, 'angry', in its 24 clean rows: every "
+                           "corpus is trained on in turn"),
+    ("arousal", ["angry", "happy"], "holds a single arousal class, 'high', in its 24 clean rows "
+                                    "(the arousal map puts all its emotions, angry, happy, in "
+                                    "'high')"),
+])
+def test_evaluate_single_class_corpus_is_an_error_before_any_fit(tmp_path, capsys, monkeypatch,
+                                                                 task, emotions, message):
+    """It used to fit every model, give NaN for that corpus and warn of failed fits."""
+    import skser.model_selection
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    b = table["corpus"] == "b"
+    table.loc[b, "emotion"] = np.resize(emotions, int(b.sum()))
+    table.to_csv(tmp_path / "t.csv", index=False)
+    calls = []
+    monkeypatch.setattr(skser.model_selection, "cross_corpus_evaluate",
+                        lambda *a, **k: calls.append(k))
+    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "--task", task,
+                 "-o", str(tmp_path / "o")]) == 2
+    (line,) = _stderr_lines(capsys)
+    assert line.startswith(f"skser evaluate: error: corpus 'b' {message}"), line
+    assert line.endswith("or leave its table out")
+    assert calls == [] and not (tmp_path / "o").exists()
+
+
+MAP_FILE = "emotion,class\nangry,high\nhappy,\nsad,low\nneutral,high\n"
+BY_HAND = {"angry": "high", "sad": "low", "neutral": "high"}   # neutral is low by default
+
+
+def test_evaluate_mapping_file_equals_the_emotions_mapped_by_hand(tmp_path, capsys):
+    from skser.cli import main
+
+    table = _table(tmp_path / "t.csv")
+    (tmp_path / "map.csv").write_text(MAP_FILE)
+    by_hand = table[table["emotion"] != "happy"].copy()
+    by_hand["emotion"] = by_hand["emotion"].map(BY_HAND)
+    by_hand.to_csv(tmp_path / "hand.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "--task", "arousal",
+                 "--mapping", str(tmp_path / "map.csv"), "-o", str(tmp_path / "m")]) == 0
+    assert _stderr_lines(capsys) == [
+        "skser evaluate: warning: --task arousal: 18 of 72 clean rows have no arousal class "
+        "(18 with an emotion the --mapping file leaves out (an empty class)) and are left out "
+        "(a: 6, b: 6, c: 6)"]
+    assert main(["evaluate", str(tmp_path / "hand.csv"), *QUICK, "-o", str(tmp_path / "h")]) == 0
+    got = pd.read_csv(tmp_path / "m" / "results.csv")
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "h" / "results.csv"))
+    assert "binary arousal (high, low) mapped from the emotions by map.csv" in (
+        tmp_path / "m" / "results.md").read_text()
+
+
+def test_fit_mapping_file_is_used_and_saved(tmp_path, capsys):
+    from skser import load_model
+    from skser.cli import main
+
+    table = _table(tmp_path / "t.csv")
+    (tmp_path / "map.csv").write_text(MAP_FILE)
+    assert main(["fit", str(tmp_path / "t.csv"), "--model", "svc", "--task", "arousal",
+                 "--mapping", str(tmp_path / "map.csv"), "-o", str(tmp_path / "m.skser")]) == 0
+    model, meta = load_model(tmp_path / "m.skser", return_metadata=True)
+    assert meta["mapping"] == {"angry": "high", "happy": None, "sad": "low", "neutral": "high"}
+    assert meta["n_train"] == 54 and meta["classes"] == ["high", "low"]
+    kept = table[table["emotion"] != "happy"]
+    X = kept[[f"f{k}" for k in range(4)]].to_numpy()
+    from sklearn.base import clone
+
+    ref = clone(model["pipeline"]).fit(X, kept["emotion"].map(BY_HAND).to_numpy())
+    np.testing.assert_array_equal(model["pipeline"].predict(X), ref.predict(X))
+
+
+@pytest.mark.parametrize("content, task, message", [
+    (None, "arousal", "--mapping {path}: the file does not exist; give a CSV file of "
+                      "'emotion,class' lines"),
+    ("", "arousal", "--mapping {path}: the file is empty; give a header and one line per "
+                    "emotion, e.g. 'emotion,class' then 'angry,high'"),
+    ("angry,high\n", "valence", "--mapping {path}, line 1: the header must be 'emotion,class' "
+                                "(or 'emotion,valence'), got 'angry,high'; e.g. 'emotion,class' "
+                                "then 'angry,negative'"),
+    ("emotion,arousal\nangry,high\n\nsad,low,x\n", "arousal",
+     "--mapping {path}, line 4: expected 2 fields 'emotion,class', got 3: 'sad,low,x'"),
+    ("emotion,class\n,high\n", "arousal",
+     "--mapping {path}, line 2: the emotion is empty: ',high'"),
+    ("emotion,class\nangry,high\nangry,low\n", "arousal",
+     "--mapping {path}, line 3: emotion 'angry' is given the class 'low' here and 'high' on "
+     "line 2; keep one"),
+    ("emotion,class\n", "arousal", "--mapping {path}: no emotion line after the header; e.g. "
+                                   "'emotion,class' then 'angry,high'"),
+    ("emotion,class\nangry,high\nhappy,high\n", "arousal",
+     "--task arousal: the emotion(s) ['neutral', 'sad'] of column 'emotion' have no arousal "
+     "class; the --mapping file {path} knows angry, happy. Add a line for each to the "
+     "--mapping file (an empty class leaves their rows out)"),
+    (MAP_FILE + "angyr,high\n", "arousal",
+     "--mapping {path}, line 6: 'angyr' is no emotion of column 'emotion' (angry, happy, "
+     "neutral, sad) nor one skser knows; correct its spelling or remove the line"),
+    (MAP_FILE, "emotion", "--mapping maps emotions onto arousal or valence classes; it needs "
+                          "--task arousal or --task valence"),
+])
+@pytest.mark.parametrize("command", [("evaluate", *QUICK), ("fit", "--model", "svc")])
+def test_mapping_file_mistakes_are_one_line(tmp_path, capsys, content, task, message, command):
+    from skser.cli import main
+
+    _table(tmp_path / "t.csv")
+    path = tmp_path / "map.csv"
+    if content is not None:
+        path.write_text(content)
+    assert main([command[0], str(tmp_path / "t.csv"), *command[1:], "--task", task,
+                 "--mapping", str(path), "-o", str(tmp_path / "out")]) == 2
+    assert _stderr_lines(capsys) == [
+        f"skser {command[0]}: error: {message.format(path=path)}"]
+
+
+def test_mapping_is_documented_in_the_help(capsys):
+    from skser.cli import main
+
+    for command in ("evaluate", "fit"):
+        assert main([command, "--help"]) == 0
+        text = " ".join(capsys.readouterr().out.split())
+        assert "--mapping FILE" in text and "header is 'emotion,class'" in text
+
+
+def test_evaluate_says_when_folds_are_not_speaker_independent(tmp_path, capsys):
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table.loc[[3, 40], "speaker"] = np.nan
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "-o", str(tmp_path / "o")]) == 0
+    (line,) = _stderr_lines(capsys)
+    assert line.startswith("skser evaluate: warning: 2 of 72 clean rows have an empty 'speaker' "
+                           "cell (a: 1, b: 1), so the within-corpus folds are stratified by "
+                           "emotion, not speaker-independent"), line
+    note = (tmp_path / "o" / "results.md").read_text()
+    assert "folds stratified by emotion (not speaker-independent" in note
+    assert "speaker-independent folds;" not in note
+
+
+def test_integer_emotion_codes_with_an_empty_cell_stay_whole_numbers(tmp_path):
+    from skser.cli._evaluate import task_rows
+
+    clean = pd.DataFrame({"emotion": [1, 2, None, 3], "corpus": ["a"] * 4})
+    with pytest.warns(UserWarning, match=r"1 of 4 clean rows have no emotion .*\(a: 1\)"):
+        y, keep = task_rows(clean, label_column="emotion", task="emotion",
+                            corpus=clean["corpus"].to_numpy())
+    assert y.tolist() == ["1", "2", "3"] and keep.tolist() == [True, True, False, True]
+
+
+def test_evaluate_says_when_a_single_speaker_skips_within_corpus_folds(tmp_path, capsys):
+    """Within-corpus results used to vanish for every corpus without a word."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table.loc[table["corpus"] == "c", "speaker"] = "c:s0"
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "-o", str(tmp_path / "o")]) == 0
+    assert _stderr_lines(capsys) == [
+        "skser evaluate: warning: corpus 'c' has a single speaker, so no speaker-independent "
+        "folds can be made: the within-corpus evaluation is skipped for every corpus and only "
+        "cross-corpus results are given. Leave that corpus out to get within-corpus results "
+        "for the others"]
+    results = pd.read_csv(tmp_path / "o" / "results.csv")
+    assert (results["train"] != results["test"]).all()
+
+
+def _with_noise(table):
+    """The table with a noisy condition: each file's features plus its own offset."""
+    noisy = table.copy()
+    noisy["condition"] = "hum 0 dB"
+    shift = np.arange(len(table)) % 7 * 0.3
+    for k in range(4):
+        noisy[f"f{k}"] = noisy[f"f{k}"] + shift
+    return pd.concat([table, noisy], ignore_index=True)
+
+
+def test_evaluate_matches_noisy_rows_by_corpus_and_path(tmp_path):
+    """Tables of two corpora may share relative paths: each corpus keeps its own noisy rows
+    (corpus b's used to be replaced by corpus a's)."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv", corpora=("a", "b"))
+    distinct = _with_noise(table)
+    shared = distinct.copy()
+    shared["path"] = shared["path"].str.replace(r"^[ab]/", "audio/", regex=True)
+    distinct.to_csv(tmp_path / "distinct.csv", index=False)
+    shared.to_csv(tmp_path / "shared.csv", index=False)
+    for name in ("distinct", "shared"):
+        assert main(["evaluate", str(tmp_path / f"{name}.csv"), *QUICK,
+                     "-o", str(tmp_path / name)]) == 0
+    got = pd.read_csv(tmp_path / "shared" / "results.csv")
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "distinct" / "results.csv"))
+    assert "hum 0 dB" in set(got["condition"])
+
+
+def test_evaluate_refuses_a_table_stacked_twice(tmp_path, capsys):
+    from skser.cli import main
+
+    _table(tmp_path / "t.csv")
+    assert main(["evaluate", str(tmp_path / "t.csv"), str(tmp_path / "t.csv"), *QUICK,
+                 "-o", str(tmp_path / "o")]) == 2
+    assert _stderr_lines(capsys) == [
+        "skser evaluate: error: 72 clean rows repeat a file (first 'a/u00.wav' of corpus 'a'): "
+        "the same utterance would be trained and tested on, and its noisy rows matched to "
+        "either. Stack each table once"]
+
+
+def test_evaluate_single_class_training_fold_is_an_error_before_any_fit(tmp_path, capsys):
+    """Speakers that each carry one arousal class: the first fold trains on one class."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    a = table["corpus"] == "a"
+    high = table["emotion"].isin(["angry", "happy"])
+    table.loc[a & high, "speaker"] = "a:s0"
+    table.loc[a & ~high, "speaker"] = "a:s1"
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "--task", "arousal",
+                 "-o", str(tmp_path / "o")]) == 2
+    (line,) = _stderr_lines(capsys)
+    assert line.startswith("skser evaluate: error: corpus 'a': the training part of "
+                           "speaker-independent fold 1 of 2 holds a single class, "), line
+    assert line.endswith("or leave its table out") and not (tmp_path / "o").exists()
+
+
+def test_a_feature_column_with_text_cells_is_left_out_with_a_warning(tmp_path, capsys):
+    """A stray text cell turns a feature column into text: it used to vanish silently."""
+    from skser.cli import main
+
+    table = _table(tmp_path / "all.csv")
+    table["f2"] = table["f2"].astype(object)
+    table.loc[[3, 9], "f2"] = "n/a"
+    table["transcript"] = "words"                     # text columns are no features: no warning
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["fit", str(tmp_path / "t.csv"), "--model", "svc",
+                 "-o", str(tmp_path / "m.skser")]) == 0
+    lines = _stderr_lines(capsys)
+    assert ("skser fit: warning: column 'f2' holds numbers but also text ('n/a', in 2 of 72 "
+            "rows), so it is not used as a feature; fix those cells (or extract the table "
+            "again) to use it") in lines
+    assert not any("transcript" in line for line in lines)

@@ -489,3 +489,31 @@ def test_classes_without_a_target_are_named_as_plain_strings():
 
     with pytest.raises(ValueError, match=r"classes is \['x', 'y'\]; no emotion would be kept"):
         to_common_classes(["angry"], classes=np.array(["x", "y"]))
+
+
+def test_csv_manifest_empty_emotion_is_counted_not_called_an_unknown_label(tmp_path):
+    """An empty emotion cell used to be listed as an unknown label 'nan'."""
+    import warnings
+
+    touch(tmp_path, "a.wav", "b.wav", "c.wav")
+    (tmp_path / "m.csv").write_text("path,emotion\na.wav,angry\nb.wav,\nc.wav,Frust\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = load_corpus(tmp_path / "m.csv")
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 2, messages
+    assert messages[0] == (f"1 of 3 rows of the manifest {tmp_path / 'm.csv'} have an empty "
+                           "'emotion' cell, e.g. ['b.wav']; their emotion is left missing, and "
+                           "evaluations leave them out.")
+    assert messages[1].startswith("labels ['Frust'] are not emotion names skser knows")
+    assert df["emotion"].isna().tolist() == [False, True, True]
+
+
+def test_csv_manifest_empty_corpus_cell_is_an_error(tmp_path):
+    """It used to become a corpus of its own, 'nan'."""
+    touch(tmp_path, "a.wav", "b.wav")
+    (tmp_path / "m.csv").write_text("path,emotion,corpus\na.wav,angry,x\nb.wav,sad,\n")
+    with pytest.raises(ValueError, match=r"^1 rows of the manifest .*m\.csv have an empty "
+                                         r"'corpus' cell, e\.g\. \['b\.wav'\]; give every row "
+                                         r"its corpus, or drop the column"):
+        load_corpus(tmp_path / "m.csv")

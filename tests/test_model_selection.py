@@ -585,3 +585,99 @@ def test_integer_corpus_labels_work_and_pool(corpora):
     pooled = cross_corpus_evaluate(LogisticRegression(), X, y, ids, n_splits=None,
                                    train_corpora=[(1, 2)])
     assert pooled["train"].tolist() == ["1+2"] and pooled["test"].tolist() == [3]
+
+
+# --------------------------------------------------------------------------- one class, no labels
+
+
+class CountingFits(LogisticRegression):
+    """LogisticRegression counting its fits (class-level: clones share the count)."""
+
+    fits = 0
+
+    def fit(self, X, y):
+        CountingFits.fits += 1
+        return super().fit(X, y)
+
+
+@pytest.mark.parametrize("transductive", [False, True])
+def test_single_class_training_corpus_is_an_error_before_any_fit(corpora, transductive):
+    """It used to give NaN scores and a FitFailedWarning, after fitting every other split."""
+    from skser import LabelledOnly
+
+    X, y, corpus, _, _ = corpora
+    y = EMOTION_OF[y].astype(object)
+    y[corpus == "B"] = "sad"
+    estimator = LabelledOnly(CountingFits()) if transductive else CountingFits()
+    CountingFits.fits = 0
+    with pytest.raises(ValueError, match=r"^The training corpus 'B' holds a single class, "
+                                         r"'sad', in its 45 labelled rows: a classifier cannot "
+                                         r"be trained on one class.*train_corpora="):
+        cross_corpus_evaluate(estimator, X, y, corpus, n_splits=3, transductive=transductive)
+    assert CountingFits.fits == 0
+    # as a test corpus only, B is fine
+    table = cross_corpus_evaluate(estimator, X, y, corpus, n_splits=None,
+                                  train_corpora=["A", "C"], transductive=transductive)
+    assert table["value"].notna().all() and "B" in set(table["test"])
+
+
+def test_single_class_after_a_mapping_names_the_pooled_corpora_and_emotions(corpora):
+    X, y, corpus, _, _ = corpora
+    emotions = EMOTION_OF[y]
+    mapping = {"angry": "high", "sad": "high", "neutral": None}
+    with pytest.warns(UserWarning, match="left out"), pytest.raises(
+            ValueError, match=r"^The training corpora 'A', 'B' \(split 'A\+B'\) hold a single "
+                              r"class, 'high', in their \d+ labelled rows \(task='arousal' maps "
+                              r"all their emotions, angry, sad, to 'high'\).*mapping= that "
+                              r"splits these emotions"):
+        cross_corpus_evaluate(LogisticRegression(), X, emotions, corpus, n_splits=None,
+                              task="arousal", mapping=mapping, train_corpora=[("A", "B")])
+
+
+def test_single_class_training_fold_is_an_error_naming_the_fold():
+    """Two speakers, one emotion each: the first fold trains on one emotion only."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.repeat(["angry", "sad"], 20)
+    speakers = np.repeat(["s1", "s2"], 20)
+    with pytest.warns(MissingClassesWarning), pytest.raises(
+            ValueError, match=r"^train 'A' fold 1/2: the training part of this within-corpus "
+                              r"fold holds a single class, '(angry|sad)' \(20 rows\).*n_splits="
+                              r"None"):
+        cross_corpus_evaluate(LogisticRegression(), X, y, ["A"] * 40, groups=speakers,
+                              n_splits=2)
+
+
+def test_continuous_targets_are_not_checked_for_classes():
+    """Ratings are no classes: a regressor on a constant training target is not refused."""
+    from sklearn.linear_model import Ridge
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    ratings = np.r_[np.full(20, 2.5), np.linspace(1, 5, 20)]
+    table = cross_corpus_evaluate(Ridge(), X, ratings, np.repeat(["A", "B"], 20),
+                                  scoring="r2", n_splits=None)
+    assert len(table) == 2
+
+
+def test_task_corpus_without_any_emotion_is_an_error(corpora):
+    X, y, corpus, _, _ = corpora
+    emotions = EMOTION_OF[y].astype(object)
+    emotions[corpus == "C"] = None
+    with pytest.raises(ValueError, match=r"^corpus 'C' \(30 rows\): no row has an emotion .*"
+                                         r"Give its rows their emotions, or drop its rows"):
+        cross_corpus_evaluate(LogisticRegression(), X, emotions, corpus, n_splits=None,
+                              task="arousal")
+
+
+def test_task_warning_tells_missing_from_dropped_emotions(corpora):
+    X, y, corpus, _, _ = corpora
+    emotions = EMOTION_OF[y].astype(object)
+    emotions[[0, 70]] = None                                 # one in A, one in B
+    n_sad_c = int(((corpus == "C") & (emotions == "sad")).sum())
+    mapping = {"C": {"angry": "high", "sad": None, "neutral": "low"}}
+    with pytest.warns(UserWarning) as caught:
+        cross_corpus_evaluate(LogisticRegression(), X, emotions, corpus, n_splits=None,
+                              task="arousal", mapping=mapping)
+    assert [str(w.message) for w in caught] == [
+        f"task='arousal': {2 + n_sad_c} of 135 rows have no arousal class (2 with no emotion, "
+        f"None or NaN in y; {n_sad_c} with an emotion the map drops (to None)) and are left "
+        f"out (A: 1, B: 1, C: {n_sad_c})."]

@@ -32,7 +32,14 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import UsageError
-from ._evaluate import feature_columns, progress_bar, split_conditions, task_rows
+from ._evaluate import (
+    corpus_names,
+    feature_columns,
+    progress_bar,
+    split_conditions,
+    task_mapping,
+    task_rows,
+)
 from ._extract import load_settings, read_tables
 from ._models import MODEL_LABELS, make_model
 
@@ -67,11 +74,15 @@ def run_fit(args):
     output = Path(args.output)
     if not output.parent.exists():
         raise UsageError(f"the folder of --output, {output.parent}, does not exist")
+    task = getattr(args, "task", "emotion")
+    mapping = task_mapping(args, task)
     table = read_tables(args.features)
     clean, _ = split_conditions(table, label_column=args.label_column, corpus_column=None)
     cols = feature_columns(table, exclude=(args.label_column,))
-    task = getattr(args, "task", "emotion")
-    y, keep = task_rows(clean, label_column=args.label_column, task=task, command="fit")
+    # The corpus column, where the table has one, only counts the rows left out per corpus.
+    corpus = corpus_names(clean, "corpus") if "corpus" in clean.columns else None
+    y, keep = task_rows(clean, label_column=args.label_column, task=task, corpus=corpus,
+                        mapping=mapping)
     clean = clean[keep].reset_index(drop=True)
     X = clean[cols].to_numpy(dtype=np.float64)
     try:
@@ -95,6 +106,8 @@ def run_fit(args):
         "model": args.model,
         # what the model predicts: "emotion", or the binary "arousal" / "valence" class
         "task": task,
+        # the --mapping file's emotion -> class map (None: the default map of the task)
+        "mapping": None if mapping is None else mapping.classes,
         "feature_columns": cols,
         "features": settings,  # None: the table's features are not skser's, predict refuses
         "classes": [str(c) for c in np.unique(y)],

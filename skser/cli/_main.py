@@ -85,6 +85,13 @@ def _add_task(parser, command):
              "(low/high) or binary valence (negative/positive) mapped from them by the maps "
              "of the cross-corpus literature (angry, happy, fearful, surprised: high arousal; "
              "happy, surprised, neutral, calm: positive valence)")
+    parser.add_argument(
+        "--mapping", metavar="FILE",
+        help="with --task arousal or valence: your own map from the emotions of the label "
+             "column to classes, instead of the default one: a CSV file whose header is "
+             "'emotion,class' followed by one 'emotion,class' line per emotion (e.g. "
+             "'disgust,high'); every emotion of the table needs a line, and an empty class "
+             "leaves that emotion's rows out")
 
 
 def build_parser():

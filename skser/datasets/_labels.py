@@ -111,7 +111,10 @@ def harmonize_labels(labels: Iterable, *, warn: bool = True) -> list:
     labels = list(labels)
     out = [harmonize_label(lab) for lab in labels]
     if warn:
-        unknown = sorted({str(lab) for lab, h in zip(labels, out) if h is None and lab is not None})
+        # A missing label (None, NaN: an empty cell) is not an unknown name: it is not listed.
+        unknown = sorted({str(lab) for lab, h in zip(labels, out)
+                          if h is None and not (lab is None or (pd.api.types.is_scalar(lab)
+                                                                and pd.isna(lab)))})
         if unknown:
             warnings.warn(
                 f"labels {unknown[:10]} are not emotion names skser knows "

@@ -326,8 +326,23 @@ def _load_csv(csv: Path) -> pd.DataFrame:
                                 f"{missing[:3]}; paths are read relative to the manifest's folder.")
     label = table["label"] if "label" in table.columns else table["emotion"]
     source = table["emotion"] if "emotion" in table.columns else table["label"]
+    if "corpus" in table.columns:
+        empty = table["corpus"].isna() | table["corpus"].astype(str).str.strip().eq("")
+        if empty.any():
+            raise ValueError(
+                f"{int(empty.sum())} rows of the manifest {csv} have an empty 'corpus' cell, e.g. "
+                f"{table.loc[empty, 'path'].astype(str).tolist()[:3]}; give every row its "
+                "corpus, or drop the column to name every row after the manifest "
+                f"({csv.stem.lower()!r}).")
     corpus = (table["corpus"].astype(str) if "corpus" in table.columns
               else pd.Series([csv.stem.lower()] * len(table)))
+    no_emotion = source.isna() | source.astype(str).str.strip().eq("")
+    if no_emotion.any():
+        warnings.warn(
+            f"{int(no_emotion.sum())} of {len(table)} rows of the manifest {csv} have an empty "
+            f"{source.name!r} cell, e.g. {table.loc[no_emotion, 'path'].astype(str).tolist()[:3]}"
+            "; their emotion is left missing, and evaluations leave them out.",
+            UserWarning, stacklevel=3)
     if "speaker" in table.columns:
         speaker = [None if pd.isna(s) else (str(s) if ":" in str(s) else f"{c}:{s}")
                    for s, c in zip(table["speaker"], corpus)]

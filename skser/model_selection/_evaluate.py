@@ -15,6 +15,7 @@ from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils import _safe_indexing
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
 from ..datasets._dimensions import _check_task, _resolve_maps, _task_labels
@@ -71,12 +72,64 @@ def _check_inputs(X, y, corpus, conditions, groups):
     return y, corpus, dict(conditions), groups
 
 
+def left_out_message(corpus, missing, dropped, *, rows="rows", what, missing_why,
+                     dropped_why="with an emotion the map drops (to None)"):
+    """One sentence counting the rows left out, why, and how many per corpus.
+
+    Shared by :func:`cross_corpus_evaluate` and the ``skser`` command, so that both say
+    alike which rows were left out: ``"3 of 60 rows have no arousal class (2 with no
+    emotion, None or NaN in y; 1 with an emotion the map drops (to None)) and are left out
+    (a: 2, b: 1)"``.
+
+    Parameters
+    ----------
+    corpus : ndarray of shape (n_samples,) or None
+        Corpus of each row; None gives no counts per corpus.
+    missing, dropped : ndarray of bool of shape (n_samples,)
+        Rows without an emotion, and rows whose emotion the map drops.
+    rows : str, default="rows"
+        What the rows are called (``"clean rows"`` on the command line).
+    what : str
+        What the left-out rows lack (``"emotion"``, ``"arousal class"``).
+    missing_why, dropped_why : str
+        How a row without an emotion, and one whose emotion is dropped, shows in the input.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skser.model_selection._evaluate import left_out_message
+    >>> print(left_out_message(np.array(["a", "a", "b"]), np.array([True, False, False]),
+    ...                        np.array([False, False, True]), what="arousal class",
+    ...                        missing_why="with no emotion", dropped_why="dropped"))
+    2 of 3 rows have no arousal class (1 with no emotion; 1 dropped) and are left out (a: 1, b: 1)
+    """
+    out = missing | dropped
+    reasons = [(int(missing.sum()), missing_why), (int((dropped & ~missing).sum()), dropped_why)]
+    why = "; ".join(f"{k} {w}" for k, w in reasons if k)
+    msg = f"{int(out.sum())} of {len(out)} {rows} have no {what} ({why}) and are left out"
+    if corpus is None:
+        return msg
+    counts = pd.Series(np.asarray(corpus)[out]).astype(str).value_counts(sort=False)
+    return f"{msg} ({', '.join(f'{c}: {k}' for c, k in counts.items())})"
+
+
+def unlabelled_corpora(corpus, missing):
+    """The corpora (as text, in order of appearance) every row of which has no emotion."""
+    corpus = pd.Series(np.asarray(corpus)).astype(str)
+    whole = pd.Series(np.asarray(missing, dtype=bool)).groupby(corpus, sort=False).all()
+    return [str(c) for c in whole.index[whole.to_numpy()]]
+
+
 def _map_task(X, y, corpus, task, mapping, verbose):
     """Map the emotion labels ``y`` onto the classes of ``task``.
 
     Returns ``(y, keep)``: the task labels (a placeholder where the map gives none) and the
     rows to keep, or ``(y, None)`` for ``task="emotion"``. Warns with the count of rows
-    left out per corpus.
+    left out per corpus; a corpus none of whose rows has an emotion is an error.
     """
     _check_task(task, mapping)
     if task == "emotion":
@@ -93,17 +146,25 @@ def _map_task(X, y, corpus, task, mapping, verbose):
             f"mapping has per-corpus maps for {unknown}, which corpus does not hold; corpora "
             f"present: {sorted(present)}. Key each map by a corpus name (compared as text, "
             "case included), or drop it.")
+    missing = pd.isna(labels).astype(bool)
+    unlabelled = unlabelled_corpora(corpus, missing)
+    if unlabelled and not missing.all():
+        sizes = pd.Series(corpus).astype(str).value_counts()
+        which = ", ".join(f"{c!r} ({sizes[c]} rows)" for c in unlabelled)
+        raise ValueError(
+            f"corpus {which}: no row has an emotion (y is None or NaN on every row of it), so "
+            "it can be neither trained nor scored. Give its rows their emotions, or drop its "
+            "rows from X, y and corpus.")
     mapped, keep = _task_labels(labels, task, mapping=mapping, corpus=corpus)
     if not keep.any():
         raise ValueError(f"task={task!r}: no row of y has a {task} class (all {n} emotions are "
                          "missing or mapped to None); check y and mapping.")
     if not keep.all():
-        dropped = pd.Series(corpus[~keep]).astype(str).value_counts(sort=False)
-        where = ", ".join(f"{c}: {k}" for c, k in dropped.items())
+        msg = left_out_message(corpus, missing, ~keep & ~missing, what=f"{task} class",
+                               missing_why="with no emotion, None or NaN in y")
         emptied = sorted(set(map(str, corpus)) - set(map(str, corpus[keep])))
         gone = f"; corpus {emptied} has no row left" if emptied else ""
-        msg = (f"task={task!r}: {int((~keep).sum())} of {n} rows have no {task} class (their "
-               f"emotion is missing or the map drops it) and are left out ({where}){gone}.")
+        msg = f"task={task!r}: {msg}{gone}."
         warnings.warn(msg, UserWarning, stacklevel=3)
         if verbose > 0:
             print(f"[cross_corpus_evaluate] {msg}", flush=True)
@@ -139,6 +200,56 @@ def _within_folds(y, groups, rows, n_splits, corpus_name):
     splits = list(splits)
     _warn_missing_classes(y_c, splits, corpus_name)
     return [(rows[tr], rows[te]) for tr, te in splits]
+
+
+def _are_class_labels(y):
+    """Whether ``y`` holds class labels (the single-class checks apply), not e.g. ratings."""
+    return type_of_target(y[labelled_mask(y)]) in ("binary", "multiclass")
+
+
+def _check_training_set(y, rows, name, members, task, emotions=None):
+    """Refuse, before any fit, a training set whose labelled rows hold a single class.
+
+    A classifier cannot be fitted on one class: every fit of that training set would fail
+    and score ``error_score``. ``emotions`` are the emotions behind task labels, named in
+    the message.
+    """
+    rows = rows[labelled_mask(y[rows])]
+    classes = np.unique(y[rows])
+    if len(classes) >= 2:
+        return
+    names = ", ".join(map(repr, map(str, members)))
+    if len(members) == 1:
+        who, verb, their = f"The training corpus {names}", "holds", "its"
+    else:
+        who, verb, their = f"The training corpora {names} (split {str(name)!r})", "hold", "their"
+    if len(classes) == 0:
+        raise ValueError(f"{who} {verb} no labelled row; give {their} rows labels or leave "
+                         "it out of train_corpora.")
+    only = classes.tolist()[0]
+    behind = ""
+    if task != "emotion" and emotions is not None:
+        source = ", ".join(sorted(map(str, pd.unique(emotions[rows]))))
+        behind = f" (task={task!r} maps all {their} emotions, {source}, to {only!r})"
+    raise ValueError(
+        f"{who} {verb} a single class, {only!r}, in {their} {len(rows)} labelled rows{behind}: "
+        "a classifier cannot be trained on one class, so every fit on it would fail. Train "
+        "on corpora with at least two classes (train_corpora=; a tuple pools corpora into one "
+        "training set)"
+        + (", or pass a mapping= that splits these emotions" if task != "emotion" else "")
+        + ". A corpus can be tested on without being trained on.")
+
+
+def _check_fold(y, rows, label):
+    """Refuse a within-corpus training fold with a single class (the corpus has more)."""
+    classes = np.unique(y[rows[labelled_mask(y[rows])]])
+    if len(classes) < 2:
+        raise ValueError(
+            f"{label}: the training part of this within-corpus fold holds a single class, "
+            f"{classes.tolist()[0]!r} ({len(rows)} rows): the held-out speakers carry every "
+            "other class of the corpus, and a classifier cannot be trained on one class. "
+            "Lower n_splits (fewer, larger folds) or pass n_splits=None to evaluate across "
+            "corpora only.")
 
 
 class MissingClassesWarning(UserWarning):
@@ -583,9 +694,10 @@ def cross_corpus_evaluate(
         cross-corpus standard), passing ``corpus`` so that per-corpus maps apply; models
         are trained and scored on those classes. Rows whose emotion is missing, or that the
         map drops (``None``), are left out before anything is fitted, with a
-        ``UserWarning`` (and, with ``verbose``, a line) counting them per corpus; the ``n``
-        column counts the rows kept. Emotions the map does not know raise a ``ValueError``
-        naming them.
+        ``UserWarning`` (and, with ``verbose``, a line) counting them per corpus and telling
+        missing emotions from dropped ones; the ``n`` column counts the rows kept. Emotions
+        the map does not know, and a corpus none of whose rows has an emotion, raise a
+        ``ValueError`` naming them.
     mapping : dict, optional
         With ``task="arousal"`` or ``"valence"``: the ``mapping`` of
         :func:`~skser.datasets.to_dimension`, one ``{emotion: class}`` map or one per corpus
@@ -611,6 +723,14 @@ def cross_corpus_evaluate(
 
         Rows are ordered by training corpus, then the training corpus itself, then the other
         corpora, then ``"clean"`` and the conditions in the order given, then the metrics.
+
+    Raises
+    ------
+    ValueError
+        Before any fit, for bad inputs, and for a training set (a training corpus, corpora
+        pooled by a tuple, or the training part of a within-corpus fold) whose labelled rows
+        hold a single class: no classifier can be fitted on it. The message names the
+        corpora, the class and, with ``task``, the emotions mapped onto it.
 
     See Also
     --------
@@ -645,12 +765,13 @@ def cross_corpus_evaluate(
     >>> arousal[["train", "test", "metric", "n"]].values.tolist()
     [['a', 'b', 'uar', 60], ['b', 'a', 'uar', 60]]
     """
+    emotions = None if task == "emotion" else np.asarray(y, dtype=object)
     y, keep = _map_task(X, y, corpus, task, mapping, verbose)
     y, corpus, conditions, groups = _check_inputs(X, y, corpus, conditions, groups)
     before_task = np.asarray(pd.unique(corpus)).tolist()
     if keep is not None and not keep.all():
         rows = np.flatnonzero(keep)
-        X, y, corpus = _safe_indexing(X, rows), y[rows], corpus[rows]
+        X, y, corpus, emotions = _safe_indexing(X, rows), y[rows], corpus[rows], emotions[rows]
         groups = None if groups is None else groups[rows]
         conditions = {name: _safe_indexing(Xc, rows) for name, Xc in conditions.items()}
     scorers = get_scorers(scoring)
@@ -694,6 +815,11 @@ def cross_corpus_evaluate(
         if name not in rows_of:
             rows_of[name] = np.sort(np.concatenate([rows_of[c] for c in members]))
 
+    class_labels = _are_class_labels(y)
+    if class_labels:
+        for c in train_list:
+            _check_training_set(y, rows_of[c], c, members_of[c], task, emotions)
+
     # One task per (training corpus, fold): the cross-corpus fit, then the within-corpus folds.
     tasks = []
     for c in train_list:
@@ -704,6 +830,8 @@ def cross_corpus_evaluate(
             folds = _within_folds(y, groups, rows_of[c], n_splits, c)
             for k, (tr, te) in enumerate(folds):
                 label = f"train {c!r} fold {k + 1}/{n_splits}"
+                if class_labels:
+                    _check_fold(y, tr, label)
                 tasks.append((c, "within", tr, [(c, te)], label))
     if not tasks:
         raise ValueError(
