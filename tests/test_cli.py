@@ -825,26 +825,31 @@ def _stderr_lines(capsys):
     return [line for line in capsys.readouterr().err.splitlines() if line.strip()]
 
 
+def _evaluate_quick(table_csv, out, *args):
+    """``skser evaluate TABLE`` in process with the QUICK options; its results table."""
+    from skser.cli import main
+
+    assert main(["evaluate", str(table_csv), *QUICK, *args, "-o", str(out)]) == 0
+    return pd.read_csv(out / "results.csv")
+
+
 def test_evaluate_counts_rows_without_an_emotion_per_corpus(tmp_path, capsys):
     """Empty emotion cells used to vanish without a word; the results equal the table
     without those rows."""
-    from skser.cli import main
 
     table = _table(tmp_path / "all.csv")
     table.loc[[0, 1, 2, 30], "emotion"] = np.nan     # 3 in corpus a, 1 in corpus b
     table.loc[[1, 2], "label"] = ["frustrated", "bored?"]
     table.to_csv(tmp_path / "holes.csv", index=False)
     table.dropna(subset=["emotion"]).to_csv(tmp_path / "kept.csv", index=False)
-    assert main(["evaluate", str(tmp_path / "holes.csv"), *QUICK, "-o", str(tmp_path / "h")]) == 0
+    got = _evaluate_quick(tmp_path / "holes.csv", tmp_path / "h")
     assert _stderr_lines(capsys) == [
         "skser evaluate: warning: 4 of 72 clean rows have no emotion (4 with an empty 'emotion' "
         "cell) and are left out (a: 3, b: 1); their 'label' column holds 'bored?', "
         "'frustrated', which skser does not know as an emotion: give those files their "
         "emotions (an 'emotion' column of angry, happy, sad, neutral, ... in the manifest) and "
         "extract again"]
-    assert main(["evaluate", str(tmp_path / "kept.csv"), *QUICK, "-o", str(tmp_path / "k")]) == 0
-    got = pd.read_csv(tmp_path / "h" / "results.csv")
-    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "k" / "results.csv"))
+    pd.testing.assert_frame_equal(got, _evaluate_quick(tmp_path / "kept.csv", tmp_path / "k"))
     assert got.loc[got["test"] == "a", "n"].iloc[0] == 21
 
 
@@ -928,22 +933,19 @@ BY_HAND = {"angry": "high", "sad": "low", "neutral": "high"}   # neutral is low 
 
 
 def test_evaluate_mapping_file_equals_the_emotions_mapped_by_hand(tmp_path, capsys):
-    from skser.cli import main
 
     table = _table(tmp_path / "t.csv")
     (tmp_path / "map.csv").write_text(MAP_FILE)
     by_hand = table[table["emotion"] != "happy"].copy()
     by_hand["emotion"] = by_hand["emotion"].map(BY_HAND)
     by_hand.to_csv(tmp_path / "hand.csv", index=False)
-    assert main(["evaluate", str(tmp_path / "t.csv"), *QUICK, "--task", "arousal",
-                 "--mapping", str(tmp_path / "map.csv"), "-o", str(tmp_path / "m")]) == 0
+    got = _evaluate_quick(tmp_path / "t.csv", tmp_path / "m", "--task", "arousal",
+                          "--mapping", str(tmp_path / "map.csv"))
     assert _stderr_lines(capsys) == [
         "skser evaluate: warning: --task arousal: 18 of 72 clean rows have no arousal class "
         "(18 with an emotion the --mapping file leaves out (an empty class)) and are left out "
         "(a: 6, b: 6, c: 6)"]
-    assert main(["evaluate", str(tmp_path / "hand.csv"), *QUICK, "-o", str(tmp_path / "h")]) == 0
-    got = pd.read_csv(tmp_path / "m" / "results.csv")
-    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "h" / "results.csv"))
+    pd.testing.assert_frame_equal(got, _evaluate_quick(tmp_path / "hand.csv", tmp_path / "h"))
     assert "binary arousal (high, low) mapped from the emotions by map.csv" in (
         tmp_path / "m" / "results.md").read_text()
 
