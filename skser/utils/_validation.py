@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -235,9 +237,6 @@ class DefaultsForNewParams:
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        import inspect
-        import warnings
-
         filled = {}
         for name, param in inspect.signature(type(self).__init__).parameters.items():
             if param.default is not param.empty and name not in self.__dict__:
