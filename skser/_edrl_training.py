@@ -185,6 +185,12 @@ class PartnerSampler:
 # --------------------------------------------------------------------------------------------
 
 
+def _row_shares(x, max_share, generator):
+    """One share per row of ``x``, uniform in ``[0, max_share]``, shape ``(n_rows, 1)``."""
+    share = torch.rand((x.shape[0], 1), generator=generator, dtype=x.dtype, device=x.device)
+    return share * max_share
+
+
 def mix_with_noise(x, max_share, generator):
     """Replace a random share of each row's variance by standard Gaussian noise.
 
@@ -192,8 +198,7 @@ def mix_with_noise(x, max_share, generator):
     ``[0, max_share]`` and ``e_i ~ N(0, I)``: the variance of standardised rows is kept, as
     in standardised noisy speech (the reasons are in ``EDRLTransformer``'s Notes).
     """
-    share = torch.rand((x.shape[0], 1), generator=generator, dtype=x.dtype, device=x.device)
-    share = share * max_share
+    share = _row_shares(x, max_share, generator)
     noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     return x * torch.sqrt(1.0 - share) + noise * torch.sqrt(share)
 
@@ -206,9 +211,7 @@ def mix_with_partners(x, partners, max_share, generator):
     two corpora when groups are corpora), the intra-class form of mixup (see
     ``EDRLTransformer``'s Notes, *Partner mixing*).
     """
-    share = torch.rand((x.shape[0], 1), generator=generator, dtype=x.dtype, device=x.device)
-    share = share * max_share
-    return x + share * (partners - x)
+    return x + _row_shares(x, max_share, generator) * (partners - x)
 
 
 def _make_optimizer(params, learning_rate, weight_decay, device):

@@ -254,9 +254,14 @@ def _import_skops():
     return sio
 
 
+def _refused(found, trusted=()):
+    """The types among ``found`` that neither skser nor the caller's ``trusted`` trusts."""
+    return sorted(set(found) - set(TRUSTED_TYPES) - {str(t) for t in trusted})
+
+
 def _warn_untrusted(sio, payload, path):
     """Say at save time what ``load_model`` will refuse without ``trusted=``."""
-    refused = sorted(set(sio.get_untrusted_types(data=payload)) - set(TRUSTED_TYPES))
+    refused = _refused(sio.get_untrusted_types(data=payload))
     if refused:
         warnings.warn(
             f"{path}: the model holds types that load_model trusts only when named: "
@@ -463,12 +468,11 @@ def load_model(path, *, trusted=(), trusted_pickle=False, return_metadata=False)
 
     sio = _import_skops()
     header, payload = _read_archive(path)
-    allowed = set(TRUSTED_TYPES) | {str(t) for t in trusted}
     try:
         found = sio.get_untrusted_types(data=payload)
     except Exception as exc:  # noqa: BLE001 - a damaged payload; the checksum passed
         raise UntrustedModelError(f"{path}: cannot read the stored model: {exc}") from None
-    refused = sorted(set(found) - allowed)
+    refused = _refused(found, trusted)
     if refused:
         raise UntrustedModelError(
             f"{path} holds types that skser does not trust: {', '.join(refused)}. If you know "

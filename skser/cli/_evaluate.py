@@ -374,9 +374,10 @@ def check_corpus_classes(y, corpus, emotions, *, task, mapping=None):
 
     Checked before any fit, so that no work is lost to it.
     """
+    from skser.model_selection._evaluate import labelled_classes
+
     for name in pd.unique(corpus):
-        rows = corpus == name
-        classes = np.unique(y[rows])
+        classes, rows = labelled_classes(y, np.flatnonzero(corpus == name))
         if len(classes) >= 2:
             continue
         only = classes.tolist()[0]
@@ -389,7 +390,7 @@ def check_corpus_classes(y, corpus, emotions, *, task, mapping=None):
             behind = f" ({by} puts all its emotions, {source}, in {only!r})"
             split = ", give a --mapping file that splits its emotions"
         raise UsageError(
-            f"corpus {name!r} holds a single {what}, {only!r}, in its {int(rows.sum())} clean "
+            f"corpus {name!r} holds a single {what}, {only!r}, in its {len(rows)} clean "
             f"rows{behind}: every corpus is trained on in turn, and no model can be trained "
             f"on one class. Add rows of other classes to it{split}, or leave its table out")
 
@@ -401,7 +402,7 @@ def check_fold_classes(y, corpus, speakers, n_splits):
     deterministic), checked before any fit: where speakers nearly coincide with emotions, the
     held-out speakers of a fold can carry every class but one.
     """
-    from skser.model_selection._evaluate import _within_folds
+    from skser.model_selection._evaluate import _within_folds, labelled_classes
 
     for name in pd.unique(corpus):
         rows = np.flatnonzero(corpus == name)
@@ -409,7 +410,7 @@ def check_fold_classes(y, corpus, speakers, n_splits):
             warnings.simplefilter("ignore")  # said again, once, when the folds are evaluated
             folds = _within_folds(y, speakers, rows, n_splits, name)
         for k, (train, _) in enumerate(folds, start=1):
-            classes = np.unique(y[train])
+            classes, _ = labelled_classes(y, train)
             if len(classes) < 2:
                 raise UsageError(
                     f"corpus {name!r}: the training part of speaker-independent fold {k} of "

@@ -207,6 +207,16 @@ def _are_class_labels(y):
     return type_of_target(y[labelled_mask(y)]) in ("binary", "multiclass")
 
 
+def labelled_classes(y, rows):
+    """The classes of the labelled rows among ``rows`` (indices) of ``y``, and those rows.
+
+    Shared by the single-class checks of :func:`cross_corpus_evaluate` and of the ``skser``
+    command, which word their messages for their own users.
+    """
+    rows = rows[labelled_mask(y[rows])]
+    return np.unique(y[rows]), rows
+
+
 def _check_training_set(y, rows, name, members, task, emotions=None):
     """Refuse, before any fit, a training set whose labelled rows hold a single class.
 
@@ -214,8 +224,7 @@ def _check_training_set(y, rows, name, members, task, emotions=None):
     and score ``error_score``. ``emotions`` are the emotions behind task labels, named in
     the message.
     """
-    rows = rows[labelled_mask(y[rows])]
-    classes = np.unique(y[rows])
+    classes, rows = labelled_classes(y, rows)
     if len(classes) >= 2:
         return
     names = ", ".join(map(repr, map(str, members)))
@@ -242,7 +251,7 @@ def _check_training_set(y, rows, name, members, task, emotions=None):
 
 def _check_fold(y, rows, label):
     """Refuse a within-corpus training fold with a single class (the corpus has more)."""
-    classes = np.unique(y[rows[labelled_mask(y[rows])]])
+    classes, _ = labelled_classes(y, rows)
     if len(classes) < 2:
         raise ValueError(
             f"{label}: the training part of this within-corpus fold holds a single class, "
